@@ -19,11 +19,22 @@ function(silica_include_root name folder out_var)
   set(${out_var} ${root} PARENT_SCOPE)
 endfunction()
 
-# silica_add_library(<name> SOURCES ... DEPS ... [EXTERNAL ...])
+# silica_add_library(<name> [SOURCES ...] DEPS ... [EXTERNAL ...])
+# Without SOURCES, every .cc below the folder that is not a *_test.cc is a
+# source (so parallel work on one library never edits the same list).
 # Unit tests are the *_test.cc files beside the sources; they become one
 # test binary per library, labelled "unit".
 function(silica_add_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;EXTERNAL" ${ARGN})
+  if(NOT ARG_SOURCES)
+    file(GLOB_RECURSE ARG_SOURCES CONFIGURE_DEPENDS
+         ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+    list(FILTER ARG_SOURCES EXCLUDE REGEX "_test\\.cc$")
+  endif()
+  if(NOT ARG_SOURCES)  # a library whose sources have not landed yet
+    file(WRITE ${CMAKE_BINARY_DIR}/empty_${name}.cc "")
+    set(ARG_SOURCES ${CMAKE_BINARY_DIR}/empty_${name}.cc)
+  endif()
   add_library(silica_${name} STATIC ${ARG_SOURCES})
   silica_include_root(${name} ${CMAKE_CURRENT_SOURCE_DIR} root)
   target_include_directories(silica_${name} PUBLIC $<BUILD_INTERFACE:${root}>)
