@@ -75,14 +75,16 @@ struct GgufTensorInfo {
   std::string name;
   uint32_t ggml_type = 0;  // raw type id from the file
   DType dtype = DType::kF32;
-  Shape shape;           // outermost first (GGUF's ne[] reversed)
-  uint64_t offset = 0;   // relative to the start of the data section
+  Shape shape;          // outermost first (GGUF's ne[] reversed)
+  uint64_t offset = 0;  // relative to the start of the data section
   uint64_t nbytes = 0;
 };
 
-// ggml type id <-> DType, for the types silica can read.
+// ggml type id <-> DType, for the types silica can read. U8 and U32 have no
+// ggml type: GgmlTypeFromDType returns UINT32_MAX for them (see HasGgmlType).
 Result<DType> DTypeFromGgmlType(uint32_t ggml_type);
 uint32_t GgmlTypeFromDType(DType dtype);
+bool HasGgmlType(DType dtype);
 
 class GgufFile {
  public:
@@ -105,7 +107,8 @@ class GgufFile {
   const GgufValue* Find(std::string_view key) const;
 
   // Typed getters: NotFound when absent, InvalidArgument on a type mismatch
-  // (integers of any width convert when the value fits).
+  // (integers of any width convert when the value fits, OutOfRange when it
+  // does not; float32 and float64 both read as floats).
   Result<std::string> GetString(std::string_view key) const;
   Result<uint64_t> GetUint(std::string_view key) const;
   Result<int64_t> GetInt(std::string_view key) const;
