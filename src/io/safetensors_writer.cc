@@ -41,6 +41,25 @@ Result<uint64_t> TensorBytes(const SafetensorsTensorToWrite& t) {
   return bytes;
 }
 
+// Position of a dtype in the reference implementation's Dtype enum, which
+// lists types by growing element size (U8 < I8 < I16 < F16 < BF16 < I32 <
+// U32 < F32 < F64 < I64).
+int ReferenceRank(DType dtype) {
+  switch (dtype) {
+    case DType::kU8: return 0;
+    case DType::kI8: return 1;
+    case DType::kI16: return 2;
+    case DType::kF16: return 3;
+    case DType::kBF16: return 4;
+    case DType::kI32: return 5;
+    case DType::kU32: return 6;
+    case DType::kF32: return 7;
+    case DType::kF64: return 8;
+    case DType::kI64: return 9;
+    default: return -1;  // refused by TensorBytes
+  }
+}
+
 // Header and data layout of one file, in write order.
 struct Plan {
   std::string header;  // JSON, padded with spaces to a multiple of 8
@@ -52,14 +71,16 @@ Result<Plan> MakePlan(const Tensors& tensors,
                       const SafetensorsMetadata& metadata) {
   Plan plan;
   plan.order = tensors;
-  // Largest element size first keeps every tensor aligned to its element
-  // size (the data section starts 8-aligned); ties by name for determinism.
+  // Same order as the reference implementation (by its dtype enum,
+  // descending, then name): element sizes only shrink along the file, so
+  // with the data section 8-aligned every tensor is aligned to its element
+  // size, and files match the reference byte for byte.
   std::stable_sort(plan.order.begin(), plan.order.end(),
                    [](const SafetensorsTensorToWrite* a,
                       const SafetensorsTensorToWrite* b) {
-                     const uint32_t sa = GetDTypeInfo(a->dtype).block_bytes;
-                     const uint32_t sb = GetDTypeInfo(b->dtype).block_bytes;
-                     if (sa != sb) return sa > sb;
+                     const int ra = ReferenceRank(a->dtype);
+                     const int rb = ReferenceRank(b->dtype);
+                     if (ra != rb) return ra > rb;
                      return a->name < b->name;
                    });
   std::unordered_set<std::string> names;

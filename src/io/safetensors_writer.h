@@ -2,7 +2,8 @@
 // layout of the reference implementation (compact JSON header padded with
 // spaces so the data section starts 8-byte aligned; tensors ordered by
 // element size, largest first, then by name, so every tensor stays aligned
-// to its element size).
+// to its element size). Given the same tensors and one metadata entry, the
+// bytes equal the reference's (metadata order is a hash-map order there).
 //
 // Used by tests and by the synthetic-model tool: tensor bytes can be given
 // up front or produced one tensor at a time by a callback, so a multi-GB
