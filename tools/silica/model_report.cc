@@ -9,6 +9,7 @@
 #include "core/dtype.h"
 #include "core/mapped_file.h"
 #include "io/gguf.h"
+#include "io/gguf_config.h"
 #include "io/model_config.h"
 #include "io/safetensors_source.h"
 
@@ -79,40 +80,24 @@ void ReadHfTokenizer(const fs::path& dir, ModelReport& r) {
 
 Result<ModelReport> InspectGguf(const std::string& path) {
   ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> gguf, GgufFile::Open(path));
+  ASSIGN_OR_RETURN(GgufModelSummary s, SummarizeGguf(*gguf));
   ModelReport r;
   r.path = path;
-  r.format = fmt::format("gguf v{}", gguf->version());
-  r.file_bytes = gguf->file_size();
-  r.architecture = gguf->GetString("general.architecture").ok()
-                       ? *gguf->GetString("general.architecture")
-                       : "unknown";
-  if (auto name = gguf->GetString("general.name"); name.ok()) r.name = *name;
-  const std::string& arch = r.architecture;
-  if (auto v = gguf->GetUint(arch + ".context_length"); v.ok()) {
-    r.context_length = static_cast<int64_t>(*v);
-  }
-  if (auto v = gguf->GetUint(arch + ".block_count"); v.ok()) {
-    r.layers = static_cast<int64_t>(*v);
-  }
-  if (auto v = gguf->GetUint(arch + ".embedding_length"); v.ok()) {
-    r.hidden_size = static_cast<int64_t>(*v);
-  }
+  r.format = fmt::format("gguf v{}", s.gguf_version);
+  r.file_bytes = s.file_size;
+  r.architecture = s.architecture;
+  r.name = s.name;
+  r.context_length = static_cast<int64_t>(s.context_length);
+  r.layers = static_cast<int64_t>(s.block_count);
+  r.hidden_size = static_cast<int64_t>(s.embedding_length);
+  r.vocab_size = static_cast<int64_t>(s.vocab_size);
+  r.has_chat_template = s.has_chat_template;
+  r.tokenizer_kind = s.tokenizer_model.empty() ? "none" : s.tokenizer_model;
+  if (!s.tokenizer_pre.empty()) r.tokenizer_kind += " (pre: " + s.tokenizer_pre + ")";
+  // Bytes per dtype are not in the summary; tally them from tensor infos.
   for (const GgufTensorInfo& t : gguf->tensors()) {
     Tally(r, t.dtype, t.shape.NumElements(), t.nbytes);
   }
-  if (auto model = gguf->GetString("tokenizer.ggml.model"); model.ok()) {
-    r.tokenizer_kind = *model;
-    if (auto pre = gguf->GetString("tokenizer.ggml.pre"); pre.ok()) {
-      r.tokenizer_kind += " (pre: " + *pre + ")";
-    }
-  } else {
-    r.tokenizer_kind = "none";
-  }
-  if (const GgufValue* tokens = gguf->Find("tokenizer.ggml.tokens");
-      tokens != nullptr && tokens->array() != nullptr) {
-    r.vocab_size = static_cast<int64_t>(tokens->array()->items.size());
-  }
-  r.has_chat_template = gguf->Find("tokenizer.chat_template") != nullptr;
   return r;
 }
 
