@@ -30,6 +30,13 @@ class PreTokenizer {
   PreTokenizer& operator=(PreTokenizer&&) noexcept;
 
   bool empty() const { return rules_.empty(); }
+  // Regex rules need valid UTF-8; built-in ones take any bytes.
+  bool has_regex() const {
+    for (const Rule& r : rules_) {
+      if (r.regex) return true;
+    }
+    return false;
+  }
 
   // Appends the words of `text` (as byte ranges relative to `text`) to
   // `words`. Regex rules require valid UTF-8; built-in rules accept anything

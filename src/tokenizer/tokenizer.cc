@@ -154,7 +154,8 @@ void TokenizerImpl::EncodeBpeFragment(std::string_view text,
   }
   std::vector<Range> words;
   std::string valid;
-  if (!IsValidUtf8(text)) {  // surrogates survive sanitizing; PCRE2 rejects them
+  if (needs_valid_utf8() && !IsValidUtf8(text)) {
+    // Encoded surrogates survive sanitizing; PCRE2 rejects them.
     valid = ReplaceInvalidUtf8(text);
     text = valid;
   }

@@ -46,16 +46,42 @@ int ParseByteToken(std::string_view t) {
   return v;
 }
 
-// Token texts that end a turn in some family; llama.cpp treats them as
-// end-of-generation (and as control tokens) whatever their declared type.
-constexpr std::string_view kEogTexts[] = {
-    "<|eot_id|>",    "<|im_end|>",      "<|end|>",
-    "<end_of_turn>", "<|endoftext|>",   "<|eom_id|>",
-    "<EOT>",         "<|end_of_text|>", "<end_of_utterance>",
-};
+// Token texts llama.cpp recognises whatever their declared type (facts from
+// llama.cpp's vocabulary loader): the first found names the end-of-turn
+// token; all of them end generation and are retyped as control tokens.
 constexpr std::string_view kEotTexts[] = {
-    "<|eot_id|>",    "<|im_end|>", "<|end|>",         "<end_of_turn>",
-    "<|endoftext|>", "<EOT>",      "<|end_of_text|>", "<end_of_utterance>",
+    "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+    "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]",
+    "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>",
+    "<end_of_utterance>",
+};
+constexpr std::string_view kEogTexts[] = {
+    "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>",
+    "<|flush|>", "<|calls|>", "<end_of_turn>", "<|endoftext|>", "</s>",
+    "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>",
+    "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>",
+    "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>",
+    "[e~[",
+};
+// Fill-in-the-middle tokens: (pre, suf, mid) become control tokens; (pad,
+// rep, sep) also end generation.
+struct FimGroup {
+  bool eog;
+  std::initializer_list<std::string_view> texts;
+};
+const FimGroup kFimGroups[] = {
+    {false, {"<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>",
+             "<\xEF\xBD\x9C" "fim\xE2\x96\x81" "begin\xEF\xBD\x9C>", "<PRE>",
+             "\xE2\x96\x81<PRE>", "<|code_prefix|>", "<|prefix|>"}},
+    {false, {"<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>",
+             "<\xEF\xBD\x9C" "fim\xE2\x96\x81hole\xEF\xBD\x9C>", "<SUF>",
+             "\xE2\x96\x81<SUF>", "<|code_suffix|>", "<|suffix|>"}},
+    {false, {"<|fim_middle|>", "<fim-middle>", "<fim_middle>",
+             "<\xEF\xBD\x9C" "fim\xE2\x96\x81" "end\xEF\xBD\x9C>", "<MID>",
+             "\xE2\x96\x81<MID>", "<|code_middle|>", "<|middle|>"}},
+    {true, {"<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]"}},
+    {true, {"<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"}},
+    {true, {"<|file_sep|>"}},
 };
 
 }  // namespace
@@ -124,35 +150,7 @@ Status TokenizerImpl::Init() {
     }
   }
 
-  // End of generation: the declared ids plus well-known turn-end texts.
-  if (s.special.eot < 0) {
-    for (std::string_view t : kEotTexts) {
-      const int32_t id = index_.Find(t);
-      if (id >= 0) {
-        s.special.eot = id;
-        break;
-      }
-    }
-  }
-  is_eog_.assign(n, 0);
-  for (std::string_view t : kEogTexts) {
-    const int32_t id = index_.Find(t);
-    if (id >= 0) is_eog_[id] = 1;
-  }
-  for (int32_t id : {s.special.eos, s.special.eot, s.special.eom}) {
-    if (id >= 0) is_eog_[id] = 1;
-  }
-  // llama.cpp also retypes them as control tokens (GGUF files only).
-  if (s.match_mode == SpecialMatchMode::kLlamaCpp) {
-    for (size_t i = 0; i < n; ++i) {
-      if (is_eog_[i] && (types_[i] == TokenType::kNormal ||
-                         types_[i] == TokenType::kUndefined ||
-                         types_[i] == TokenType::kUnused ||
-                         types_[i] == TokenType::kUserDefined)) {
-        types_[i] = TokenType::kControl;
-      }
-    }
-  }
+  SetUpEndOfGeneration();
 
   // Tokens for lone bytes: the starting symbols of byte-level BPE, and the
   // fallback for characters SentencePiece cannot otherwise encode.
@@ -186,6 +184,70 @@ Status TokenizerImpl::Init() {
     strip_prefix_space_ = true;
   }
   return Status::Ok();
+}
+
+void TokenizerImpl::SetUpEndOfGeneration() {
+  TokenizerSpec& s = spec_;
+  const size_t n = s.tokens.size();
+  const bool llama = s.match_mode == SpecialMatchMode::kLlamaCpp;
+  is_eog_.assign(n, 0);
+  auto make_control = [&](int32_t id) {
+    if (llama && types_[id] != TokenType::kControl && types_[id] != TokenType::kUnknown) {
+      types_[id] = TokenType::kControl;
+    }
+  };
+  if (s.special.eot < 0) {
+    for (std::string_view t : kEotTexts) {
+      const int32_t id = index_.Find(t);
+      if (id >= 0) {
+        s.special.eot = id;
+        make_control(id);
+        break;
+      }
+    }
+  }
+  if (llama) {
+    for (const FimGroup& g : kFimGroups) {
+      for (std::string_view t : g.texts) {
+        const int32_t id = index_.Find(t);
+        if (id < 0) continue;
+        make_control(id);
+        if (g.eog) is_eog_[id] = 1;
+        break;
+      }
+    }
+  }
+  for (std::string_view t : kEogTexts) {
+    const int32_t id = index_.Find(t);
+    if (id < 0) continue;
+    is_eog_[id] = 1;
+    make_control(id);
+  }
+  for (int32_t id : {s.special.eos, s.special.eot, s.special.eom}) {
+    if (id >= 0) is_eog_[id] = 1;
+  }
+  if (!llama) return;
+  // llama.cpp's exceptions: gpt-oss style vocabularies keep <|end|> (and
+  // Gemma 4 style ones keep </s>) out of the end-of-generation set.
+  auto eog_id = [&](std::string_view t) {
+    const int32_t id = index_.Find(t);
+    return (id >= 0 && is_eog_[id]) ? id : -1;
+  };
+  const int32_t end = eog_id("<|end|>");
+  if (end >= 0 && ((eog_id("<|return|>") >= 0 && eog_id("<|call|>") >= 0) ||
+                   (eog_id("<|calls|>") >= 0 && eog_id("<|flush|>") >= 0))) {
+    is_eog_[end] = 0;
+    types_[end] = TokenType::kUserDefined;
+  }
+  const int32_t s_id = eog_id("</s>");
+  if (s_id >= 0 && eog_id("<|tool_response>") >= 0) {
+    is_eog_[s_id] = 0;
+    types_[s_id] = TokenType::kNormal;
+  }
+  for (std::string_view t : {"<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"}) {
+    const int32_t id = index_.Find(t);
+    if (id >= 0) types_[id] = TokenType::kUserDefined;
+  }
 }
 
 Status TokenizerImpl::BuildMerges() {

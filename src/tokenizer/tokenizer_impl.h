@@ -41,6 +41,7 @@ class TokenizerImpl {
            types_[id] == TokenType::kUserDefined;
   }
   bool strips_prefix_space() const { return strip_prefix_space_; }
+  bool needs_valid_utf8() const { return pretok_.has_regex(); }
 
   const TokenizerSpec& spec() const { return spec_; }
   const std::string& piece(int32_t id) const { return pieces_[id]; }
@@ -51,6 +52,7 @@ class TokenizerImpl {
   TokenizerImpl() = default;
   Status Init();
   Status BuildMerges();
+  void SetUpEndOfGeneration();
   void BuildPieces();
   void BuildSpecials();
 
