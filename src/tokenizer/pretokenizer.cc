@@ -47,9 +47,9 @@ class CompiledRegex {
       if (rc < 0) break;
       const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
       const size_t b = ov[0], e = ov[1];
+      // Empty matches still cut the text (as in Hugging Face's Split).
+      out->push_back({static_cast<uint32_t>(base + b), static_cast<uint32_t>(base + e)});
       if (e > b) {
-        out->push_back({static_cast<uint32_t>(base + b),
-                        static_cast<uint32_t>(base + e)});
         start = e;
       } else {
         if (b >= subject.size()) break;
