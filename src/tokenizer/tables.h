@@ -33,7 +33,9 @@ inline uint64_t HashBytes(std::string_view s) {
 }
 
 // Maps token texts to ids. The texts are owned by the caller's vector,
-// which must not change after Build.
+// which must not change after Build. Each slot keeps 32 bits of the hash
+// beside the id, so a lookup that misses (most SentencePiece bigrams) is
+// decided without touching the token strings.
 class TextIndex {
  public:
   // Returns the index of the first duplicate text, or -1.
@@ -41,33 +43,38 @@ class TextIndex {
     texts_ = texts;
     size_t cap = 16;
     while (cap < texts->size() * 2) cap <<= 1;
-    slots_.assign(cap, -1);
+    slots_.assign(cap, 0);
     mask_ = cap - 1;
     for (size_t i = 0; i < texts->size(); ++i) {
       const std::string& t = (*texts)[i];
-      size_t s = HashBytes(t) & mask_;
-      while (slots_[s] >= 0) {
-        if ((*texts)[slots_[s]] == t) return static_cast<int64_t>(i);
+      const uint64_t h = HashBytes(t);
+      size_t s = h & mask_;
+      while (slots_[s] != 0) {
+        if ((*texts)[Id(slots_[s])] == t) return static_cast<int64_t>(i);
         s = (s + 1) & mask_;
       }
-      slots_[s] = static_cast<int32_t>(i);
+      slots_[s] = (h & kTagMask) | (i + 1);
     }
     return -1;
   }
   int32_t Find(std::string_view text) const {
     if (slots_.empty()) return -1;
-    size_t s = HashBytes(text) & mask_;
+    const uint64_t h = HashBytes(text);
+    const uint64_t tag = h & kTagMask;
+    size_t s = h & mask_;
     for (;;) {
-      const int32_t id = slots_[s];
-      if (id < 0) return -1;
-      if ((*texts_)[id] == text) return id;
+      const uint64_t slot = slots_[s];
+      if (slot == 0) return -1;
+      if ((slot & kTagMask) == tag && (*texts_)[Id(slot)] == text) return Id(slot);
       s = (s + 1) & mask_;
     }
   }
 
  private:
+  static constexpr uint64_t kTagMask = 0xFFFFFFFF00000000ull;
+  static int32_t Id(uint64_t slot) { return static_cast<int32_t>((slot & 0xFFFFFFFFu) - 1); }
   const std::vector<std::string>* texts_ = nullptr;
-  std::vector<int32_t> slots_;
+  std::vector<uint64_t> slots_;  // 0 = empty, else hash tag | (id + 1)
   size_t mask_ = 0;
 };
 
