@@ -2,12 +2,10 @@
 
 #include <cmath>
 #include <filesystem>
-#include <numeric>
 #include <system_error>
 
 #include <nlohmann/json.hpp>
 
-#include "core/mapped_file.h"
 #include "io/model_config_internal.h"
 #include "io/model_config_json.h"
 
@@ -19,6 +17,7 @@ using internal::kMaxLayers;
 using internal::kMaxWidth;
 
 constexpr int kMaxConfigDepth = 32;
+constexpr uint64_t kMaxConfigFileBytes = 16 << 20;
 constexpr int64_t kMaxVocab = (int64_t{1} << 31) - 1;
 constexpr int64_t kMaxPositions = (int64_t{1} << 31) - 1;
 
@@ -233,7 +232,9 @@ Status ParseTokens(const JsonFields& f, const FamilyDefaults& d,
     RETURN_IF_ERROR(CheckTokenId(f, "eos_token_id", id, c->vocab_size));
   }
   c->tie_word_embeddings = d.tie_word_embeddings;
-  RETURN_IF_ERROR(f.OptBool("tie_word_embeddings", &c->tie_word_embeddings));
+  // Saves before transformers 5 put it in text_config, later ones at the top
+  // (where the top-level default is false); transformers ORs the two.
+  RETURN_IF_ERROR(f.OptBoolAny("tie_word_embeddings", &c->tie_word_embeddings));
 
   c->torch_dtype.clear();
   RETURN_IF_ERROR(f.OptString(f.Has("torch_dtype") ? "torch_dtype" : "dtype",
@@ -416,7 +417,7 @@ Result<ModelConfig> LoadModelConfig(const std::string& path) {
   if (std::filesystem::is_directory(path, ec)) {
     file = (std::filesystem::path(path) / "config.json").string();
   }
-  ASSIGN_OR_RETURN(std::string text, ReadFileToString(file));
+  ASSIGN_OR_RETURN(std::string text, ReadJsonFile(file, kMaxConfigFileBytes));
   return ParseModelConfig(text, file);
 }
 
@@ -485,7 +486,7 @@ Result<std::optional<GenerationConfig>> LoadGenerationConfig(
   if (!std::filesystem::exists(file, ec)) {
     return std::optional<GenerationConfig>();
   }
-  ASSIGN_OR_RETURN(std::string text, ReadFileToString(file));
+  ASSIGN_OR_RETURN(std::string text, ReadJsonFile(file, kMaxConfigFileBytes));
   ASSIGN_OR_RETURN(GenerationConfig g, ParseGenerationConfig(text, file));
   return std::optional<GenerationConfig>(std::move(g));
 }

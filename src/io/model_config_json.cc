@@ -1,8 +1,12 @@
 #include "io/model_config_json.h"
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
+#include <system_error>
 #include <unordered_set>
+
+#include "core/mapped_file.h"
 
 namespace silica {
 namespace {
@@ -105,6 +109,24 @@ std::string_view JsonTypeName(const json& v) {
   return "unknown";
 }
 
+Result<std::string> ReadJsonFile(const std::string& path, uint64_t max_bytes) {
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) {
+    if (ec == std::errc::no_such_file_or_directory) {
+      return NotFound(path + ": no such file");
+    }
+    return IoError(path + ": " + ec.message());
+  }
+  if (size > max_bytes) {
+    return InvalidArgument(path + ": " + std::to_string(size) +
+                           " bytes is more than the " +
+                           std::to_string(max_bytes) +
+                           "-byte limit for this file");
+  }
+  return ReadFileToString(path);
+}
+
 Status JsonToInt(const json& v, const std::string& name, int64_t* out) {
   if (v.is_number_unsigned()) {
     const uint64_t u = v.get<uint64_t>();
@@ -199,6 +221,24 @@ Status JsonFields::OptBool(std::string_view key, bool* out) const {
                            std::string(JsonTypeName(*v)));
   }
   *out = v->get<bool>();
+  return Status::Ok();
+}
+
+Status JsonFields::OptBoolAny(std::string_view key, bool* out) const {
+  bool seen = false;
+  bool any = false;
+  for (const Layer& layer : layers_) {
+    const auto it = layer.object->find(key);
+    if (it == layer.object->end() || it->is_null()) continue;
+    if (!it->is_boolean()) {
+      return InvalidArgument(layer.prefix + std::string(key) +
+                             ": expected true or false, got " +
+                             std::string(JsonTypeName(*it)));
+    }
+    seen = true;
+    any |= it->get<bool>();
+  }
+  if (seen) *out = any;
   return Status::Ok();
 }
 

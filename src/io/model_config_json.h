@@ -65,6 +65,9 @@ class JsonFields {
   Status OptDouble(std::string_view key, std::optional<double>* out) const;
   Status OptBool(std::string_view key, bool* out) const;
   Status OptString(std::string_view key, std::string* out) const;
+  // A boolean that is true if any layer sets it true (`out` keeps its value
+  // when no layer has it).
+  Status OptBoolAny(std::string_view key, bool* out) const;
   // An integer array; a present empty array clears `out`.
   Status OptIntArray(std::string_view key, std::vector<int64_t>* out) const;
   // One integer or an array of them (e.g. eos_token_id). Null clears `out`.
@@ -82,6 +85,11 @@ class JsonFields {
  private:
   std::vector<Layer> layers_;
 };
+
+// Reads a JSON side file (config.json, an index) whole, refusing one larger
+// than `max_bytes` before reading it: these files are small, and a huge one
+// is a mistake or an attack.
+Result<std::string> ReadJsonFile(const std::string& path, uint64_t max_bytes);
 
 // Converts one JSON value to an integer, naming `name` on failure.
 Status JsonToInt(const nlohmann::json& v, const std::string& name,

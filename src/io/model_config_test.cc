@@ -298,7 +298,7 @@ TEST(ModelConfigTest, Qwen25VLWithTextConfig) {
   }
   nested["text_config"] = text;
   nested["text_config"]["tie_word_embeddings"] = true;
-  nested.erase("tie_word_embeddings");
+  nested["tie_word_embeddings"] = false;  // top-level default in a 5.x save
   c = ParseModelConfig(nested.dump());
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   ExpectQwen25VL3B(*c);
@@ -541,6 +541,13 @@ TEST(GenerationConfigTest, LoadFromFolder) {
   auto config = LoadModelConfig(dir.string());  // a folder works too
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->family, ModelFamily::kQwen3);
+
+  // A config.json of 17 MB (sparse) is refused before it is read.
+  fs::resize_file(dir / "config.json", 17 << 20);
+  config = LoadModelConfig(dir.string());
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("limit"), std::string::npos)
+      << config.status().message();
 }
 
 }  // namespace

@@ -219,13 +219,21 @@ Status SafetensorsFile::ParseAll() {
     }
 
     // Size = product(shape) * element size, every step overflow-checked.
-    uint64_t expected = GetDTypeInfo(info.dtype).block_bytes;
-    for (int i = 0; i < info.shape.rank; ++i) {
-      if (MulOverflows(expected, static_cast<uint64_t>(info.shape.dims[i]),
-                       &expected)) {
-        return DataLoss(where + ": shape " + info.shape.ToString() +
-                        " overflows 64 bits");
-      }
+    // Each running product must also fit int64, because Shape multiplies
+    // dims in that type (a later zero dim does not excuse an overflow).
+    uint64_t elems = 1;
+    uint64_t expected = 0;
+    bool overflow = false;
+    for (int i = 0; i < info.shape.rank && !overflow; ++i) {
+      overflow = MulOverflows(elems, static_cast<uint64_t>(info.shape.dims[i]),
+                              &elems) ||
+                 elems > static_cast<uint64_t>(
+                             std::numeric_limits<int64_t>::max());
+    }
+    if (overflow ||
+        MulOverflows(elems, GetDTypeInfo(info.dtype).block_bytes, &expected)) {
+      return DataLoss(where + ": shape " + info.shape.ToString() +
+                      " overflows 64 bits");
     }
     if (expected != info.nbytes()) {
       return DataLoss(where + ": shape " + info.shape.ToString() + " of " +

@@ -184,6 +184,11 @@ TEST(SafetensorsHostileTest, SizeMismatchAndOverflow) {
                       R"( "data_offsets": [0, 0]}})",
                       0),
               StatusCode::kDataLoss, {"tensor 't'", "too large"});
+  // Running products must fit int64 even when a later dim is zero.
+  ExpectFails(RawFile(R"({"t": {"dtype": "U8", "shape": [4294967296, 2147483648, 0],)"
+                      R"( "data_offsets": [0, 0]}})",
+                      0),
+              StatusCode::kDataLoss, {"tensor 't'", "overflows 64 bits"});
   // A zero dim makes the product zero even next to a huge one.
   auto zero = SafetensorsFile::Parse(
       RawFile(R"({"t": {"dtype": "F64", "shape": [0, 9223372036854775807],)"

@@ -4,13 +4,16 @@
 #include <system_error>
 #include <unordered_set>
 
-#include "core/mapped_file.h"
+#include "io/model_config_json.h"
 #include "io/safetensors_index.h"
 
 namespace silica {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Real indexes are ~100 KB even for 400B-parameter models.
+constexpr uint64_t kMaxIndexBytes = 64 << 20;
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
@@ -89,7 +92,7 @@ Status SafetensorsSource::OpenSingle(const std::string& file) {
 }
 
 Status SafetensorsSource::OpenIndexed(const std::string& index_path) {
-  ASSIGN_OR_RETURN(std::string text, ReadFileToString(index_path));
+  ASSIGN_OR_RETURN(std::string text, ReadJsonFile(index_path, kMaxIndexBytes));
   ASSIGN_OR_RETURN(SafetensorsIndex index,
                    ParseSafetensorsIndex(text, index_path));
   const fs::path dir = fs::path(index_path).parent_path();
