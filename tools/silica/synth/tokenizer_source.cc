@@ -90,6 +90,11 @@ Result<TokenizerData> LoadGgufTokenizer(const std::string& path) {
   return t;
 }
 
+Result<TokenizerData> LoadTokenizerFile(const std::string& path) {
+  if (path.ends_with(".gguf")) return LoadGgufTokenizer(path);
+  return LoadHfTokenizer(path);
+}
+
 TokenizerData TinyTokenizer(const ArchShape& shape) {
   TokenizerData t;
   t.source = "builtin tiny byte-level BPE";
@@ -140,12 +145,18 @@ TokenizerData TinyTokenizer(const ArchShape& shape) {
 
 Status FitTokenizer(const std::vector<TokenOverride>& overrides,
                     int64_t vocab, TokenizerData* tok) {
-  // A source padded past our vocab (e.g. a 152064-token Qwen2 file for a
-  // 151936-row model) may lose its trailing unused tokens, nothing else.
+  // A source padded past our vocab (a 152064-token Qwen2 file for a
+  // 151936-row model) or with extra trailing specials (Llama 3.2 Vision's
+  // <|image|> at 128256) loses them; they could never be produced.
   while (static_cast<int64_t>(tok->tokens.size()) > vocab &&
-         tok->token_types.back() == kTokenUnused) {
+         (tok->token_types.back() == kTokenUnused ||
+          tok->token_types.back() == kTokenControl)) {
     tok->tokens.pop_back();
     tok->token_types.pop_back();
+  }
+  for (std::optional<uint32_t>* id :
+       {&tok->bos_id, &tok->eos_id, &tok->pad_id, &tok->unk_id}) {
+    if (*id && **id >= tok->tokens.size()) id->reset();
   }
   if (static_cast<int64_t>(tok->tokens.size()) > vocab) {
     return InvalidArgument(tok->source + ": the tokenizer has " +
@@ -181,19 +192,31 @@ Result<TokenizerData> ResolveTokenizer(const ArchShape& shape,
   TokenizerData tok;
   std::vector<TokenOverride> overrides;
   if (!override_path.empty()) {
-    ASSIGN_OR_RETURN(tok, LoadGgufTokenizer(override_path));
+    ASSIGN_OR_RETURN(tok, LoadTokenizerFile(override_path));
   } else if (shape.tokenizer.builtin_tiny) {
     tok = TinyTokenizer(shape);
   } else {
-    const std::string path =
-        models_dir + "/" + shape.tokenizer.model + "/" + shape.tokenizer.file;
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-      return NotFound("tokenizer source for " + shape.name + " not found: " +
-                      path + "; fetch it with: scripts/fetch-models " +
-                      shape.tokenizer.model);
+    std::string tried;
+    std::string path;
+    for (const TokenizerFile& f : shape.tokenizer.sources) {
+      const std::string p = models_dir + "/" + f.model + "/" + f.file;
+      std::error_code ec;
+      if (std::filesystem::exists(p, ec)) {
+        path = p;
+        break;
+      }
+      tried += (tried.empty() ? "" : ", ") + p;
     }
-    ASSIGN_OR_RETURN(tok, LoadGgufTokenizer(path));
+    if (path.empty()) {
+      std::string fetch;
+      for (const TokenizerFile& f : shape.tokenizer.sources) {
+        fetch += (fetch.empty() ? "" : " or ") + f.model;
+      }
+      return NotFound("no tokenizer source for " + shape.name +
+                      " (looked for " + tried +
+                      "); fetch one with: scripts/fetch-models " + fetch);
+    }
+    ASSIGN_OR_RETURN(tok, LoadTokenizerFile(path));
     overrides = shape.tokenizer.overrides;
   }
   RETURN_IF_ERROR(FitTokenizer(overrides, shape.vocab, &tok));

@@ -1,7 +1,8 @@
 // The tokenizer a synthetic model carries. A random-weight model still
 // needs a real, loadable vocabulary so llama.cpp and transformers accept
 // the file unchanged: it is taken from the tokenizer.* metadata of a real
-// GGUF on disk (fetched by scripts/fetch-models), patched with the tokens
+// GGUF, or a Hugging Face tokenizer.json, on disk (fetched by
+// scripts/fetch-models), patched with the tokens
 // the real model has and the source lacks, and padded to the model's
 // vocab size with unused tokens the way llama.cpp's converter pads
 // ("[PAD<id>]", token type UNUSED). The tiny test shapes use a small
@@ -45,20 +46,29 @@ struct TokenizerData {
 // Only BPE ("gpt2") vocabularies are supported: Unimplemented otherwise.
 Result<TokenizerData> LoadGgufTokenizer(const std::string& path);
 
+// Reads a Hugging Face tokenizer.json (a file, or a folder holding one)
+// with a byte-level BPE model, and tokenizer_config.json beside it when
+// present, into the GGUF form llama.cpp's converter would write.
+Result<TokenizerData> LoadHfTokenizer(const std::string& path);
+
+// LoadGgufTokenizer for a *.gguf path, LoadHfTokenizer otherwise.
+Result<TokenizerData> LoadTokenizerFile(const std::string& path);
+
 // The small byte-level BPE vocabulary of the tiny shapes: the 256 byte
 // tokens, a few merges, and the family's special tokens.
 TokenizerData TinyTokenizer(const ArchShape& shape);
 
 // Applies `overrides` (which must name padding or unused tokens) and pads
-// to `vocab` tokens. InvalidArgument when the source already has more
-// tokens than `vocab`.
+// to `vocab` tokens. Tokens past `vocab` would have no embedding row: the
+// source may lose trailing unused or control ones (Llama 3.2 Vision's
+// <|image|>, padding), anything else is InvalidArgument.
 Status FitTokenizer(const std::vector<TokenOverride>& overrides,
                     int64_t vocab, TokenizerData* tok);
 
-// The tokenizer for `shape`: from `override_path` when not empty (any
-// GGUF with a BPE vocabulary), else per shape.tokenizer, looking under
-// `models_dir`. A missing source file is NotFound naming the
-// scripts/fetch-models command that fetches it.
+// The tokenizer for `shape`: from `override_path` when not empty (a GGUF
+// with a BPE vocabulary, a tokenizer.json, or a folder with one), else the
+// first of shape.tokenizer.sources present under `models_dir`. When none
+// is, NotFound naming the scripts/fetch-models command that fetches one.
 Result<TokenizerData> ResolveTokenizer(const ArchShape& shape,
                                        const std::string& models_dir,
                                        const std::string& override_path);
