@@ -26,19 +26,38 @@ Result<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& model) {
   return Tokenizer::FromHfDir(path);
 }
 
-// Shows control characters and spaces in a piece unambiguously.
+// Length of the valid UTF-8 character at s[i], or 0 if the bytes there do
+// not start one (a token may hold part of a character).
+size_t Utf8CharLength(std::string_view s, size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  const size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
+                   : (c >> 3) == 30 ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
+  }
+  return n;
+}
+
+// Shows a piece unambiguously: control characters escaped, bytes that are
+// not a whole UTF-8 character as \xNN.
 std::string Printable(std::string_view piece) {
   std::string out;
-  for (unsigned char c : piece) {
+  for (size_t i = 0; i < piece.size();) {
+    const auto c = static_cast<unsigned char>(piece[i]);
+    const size_t n = Utf8CharLength(piece, i);
     if (c == '\n') {
       out += "\\n";
     } else if (c == '\t') {
       out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
+    } else if (n == 0 || c < 0x20 || c == 0x7f) {
       out += fmt::format("\\x{:02x}", c);
     } else {
-      out += static_cast<char>(c);
+      out.append(piece.substr(i, n));
+      i += n;
+      continue;
     }
+    ++i;
   }
   return out;
 }
