@@ -103,6 +103,98 @@ Status ParseOffsets(const json& v, const std::string& where, uint64_t* begin,
   return Status::Ok();
 }
 
+// One header entry: dtype, shape and data_offsets, checked against each
+// other and against the data section.
+Status ParseTensorEntry(const std::string& file, const std::string& key,
+                        const json& value, uint64_t data_size,
+                        SafetensorsTensorInfo* info) {
+  const std::string where = file + ": tensor " + Quote(key);
+  if (!value.is_object()) {
+    return DataLoss(where + ": entry must be an object, got " +
+                    std::string(JsonTypeName(value)));
+  }
+  info->name = key;
+
+  const auto dtype_it = value.find("dtype");
+  if (dtype_it == value.end()) return DataLoss(where + ": missing 'dtype'");
+  if (!dtype_it->is_string()) {
+    return DataLoss(where + ": 'dtype' must be a string, got " +
+                    std::string(JsonTypeName(*dtype_it)));
+  }
+  Result<DType> dtype = DTypeFromSafetensorsName(dtype_it->get<std::string>());
+  if (!dtype.ok()) return dtype.status().WithContext(where);
+  info->dtype = *dtype;
+
+  const auto shape_it = value.find("shape");
+  if (shape_it == value.end()) return DataLoss(where + ": missing 'shape'");
+  RETURN_IF_ERROR(ParseShape(*shape_it, where, &info->shape));
+
+  const auto off_it = value.find("data_offsets");
+  if (off_it == value.end()) {
+    return DataLoss(where + ": missing 'data_offsets'");
+  }
+  RETURN_IF_ERROR(ParseOffsets(*off_it, where, &info->begin, &info->end));
+  if (info->end > data_size) {
+    return DataLoss(where + ": data_offsets [" + std::to_string(info->begin) +
+                    ", " + std::to_string(info->end) +
+                    ") run past the end of the data section (" +
+                    std::to_string(data_size) + " bytes)");
+  }
+
+  // Size = product(shape) * element size, every step overflow-checked.
+  // Each running product must also fit int64, because Shape multiplies
+  // dims in that type (a later zero dim does not excuse an overflow).
+  uint64_t elems = 1;
+  uint64_t expected = 0;
+  bool overflow = false;
+  for (int i = 0; i < info->shape.rank && !overflow; ++i) {
+    overflow = MulOverflows(elems, static_cast<uint64_t>(info->shape.dims[i]),
+                            &elems) ||
+               elems > static_cast<uint64_t>(
+                           std::numeric_limits<int64_t>::max());
+  }
+  if (overflow ||
+      MulOverflows(elems, GetDTypeInfo(info->dtype).block_bytes, &expected)) {
+    return DataLoss(where + ": shape " + info->shape.ToString() +
+                    " overflows 64 bits");
+  }
+  if (expected != info->nbytes()) {
+    return DataLoss(where + ": shape " + info->shape.ToString() + " of " +
+                    std::string(dtype_it->get<std::string>()) + " needs " +
+                    std::to_string(expected) + " bytes but data_offsets [" +
+                    std::to_string(info->begin) + ", " +
+                    std::to_string(info->end) + ") hold " +
+                    std::to_string(info->nbytes()));
+  }
+  return Status::Ok();
+}
+
+// Sorts tensors into file order and fails if two share a byte.
+Status SortAndCheckDisjoint(const std::string& file,
+                            std::vector<SafetensorsTensorInfo>* tensors) {
+  // No two tensors may share bytes. Empty tensors touch no bytes and are
+  // exempt; sorting by (begin, end) puts any overlap between neighbours.
+  std::sort(tensors->begin(), tensors->end(),
+            [](const SafetensorsTensorInfo& a, const SafetensorsTensorInfo& b) {
+              if (a.begin != b.begin) return a.begin < b.begin;
+              if (a.end != b.end) return a.end < b.end;
+              return a.name < b.name;
+            });
+  const SafetensorsTensorInfo* prev = nullptr;
+  for (const SafetensorsTensorInfo& t : *tensors) {
+    if (t.nbytes() == 0) continue;
+    if (prev != nullptr && t.begin < prev->end) {
+      return DataLoss(file + ": tensor " + Quote(t.name) + " data_offsets [" +
+                      std::to_string(t.begin) + ", " + std::to_string(t.end) +
+                      ") overlap tensor " + Quote(prev->name) + " [" +
+                      std::to_string(prev->begin) + ", " +
+                      std::to_string(prev->end) + ")");
+    }
+    prev = &t;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<DType> DTypeFromSafetensorsName(std::string_view name) {
@@ -184,89 +276,13 @@ Status SafetensorsFile::ParseAll() {
       }
       continue;
     }
-    const std::string where = name_ + ": tensor " + Quote(key);
-    if (!value.is_object()) {
-      return DataLoss(where + ": entry must be an object, got " +
-                      std::string(JsonTypeName(value)));
-    }
     SafetensorsTensorInfo info;
-    info.name = key;
-
-    const auto dtype_it = value.find("dtype");
-    if (dtype_it == value.end()) return DataLoss(where + ": missing 'dtype'");
-    if (!dtype_it->is_string()) {
-      return DataLoss(where + ": 'dtype' must be a string, got " +
-                      std::string(JsonTypeName(*dtype_it)));
-    }
-    Result<DType> dtype = DTypeFromSafetensorsName(dtype_it->get<std::string>());
-    if (!dtype.ok()) return dtype.status().WithContext(where);
-    info.dtype = *dtype;
-
-    const auto shape_it = value.find("shape");
-    if (shape_it == value.end()) return DataLoss(where + ": missing 'shape'");
-    RETURN_IF_ERROR(ParseShape(*shape_it, where, &info.shape));
-
-    const auto off_it = value.find("data_offsets");
-    if (off_it == value.end()) {
-      return DataLoss(where + ": missing 'data_offsets'");
-    }
-    RETURN_IF_ERROR(ParseOffsets(*off_it, where, &info.begin, &info.end));
-    if (info.end > data_size) {
-      return DataLoss(where + ": data_offsets [" + std::to_string(info.begin) +
-                      ", " + std::to_string(info.end) +
-                      ") run past the end of the data section (" +
-                      std::to_string(data_size) + " bytes)");
-    }
-
-    // Size = product(shape) * element size, every step overflow-checked.
-    // Each running product must also fit int64, because Shape multiplies
-    // dims in that type (a later zero dim does not excuse an overflow).
-    uint64_t elems = 1;
-    uint64_t expected = 0;
-    bool overflow = false;
-    for (int i = 0; i < info.shape.rank && !overflow; ++i) {
-      overflow = MulOverflows(elems, static_cast<uint64_t>(info.shape.dims[i]),
-                              &elems) ||
-                 elems > static_cast<uint64_t>(
-                             std::numeric_limits<int64_t>::max());
-    }
-    if (overflow ||
-        MulOverflows(elems, GetDTypeInfo(info.dtype).block_bytes, &expected)) {
-      return DataLoss(where + ": shape " + info.shape.ToString() +
-                      " overflows 64 bits");
-    }
-    if (expected != info.nbytes()) {
-      return DataLoss(where + ": shape " + info.shape.ToString() + " of " +
-                      std::string(dtype_it->get<std::string>()) + " needs " +
-                      std::to_string(expected) + " bytes but data_offsets [" +
-                      std::to_string(info.begin) + ", " +
-                      std::to_string(info.end) + ") hold " +
-                      std::to_string(info.nbytes()));
-    }
+    RETURN_IF_ERROR(ParseTensorEntry(name_, key, value, data_size, &info));
     tensors_.push_back(std::move(info));
   }
   std::sort(metadata_.begin(), metadata_.end());
 
-  // No two tensors may share bytes. Empty tensors touch no bytes and are
-  // exempt; sorting by (begin, end) puts any overlap between neighbours.
-  std::sort(tensors_.begin(), tensors_.end(),
-            [](const SafetensorsTensorInfo& a, const SafetensorsTensorInfo& b) {
-              if (a.begin != b.begin) return a.begin < b.begin;
-              if (a.end != b.end) return a.end < b.end;
-              return a.name < b.name;
-            });
-  const SafetensorsTensorInfo* prev = nullptr;
-  for (const SafetensorsTensorInfo& t : tensors_) {
-    if (t.nbytes() == 0) continue;
-    if (prev != nullptr && t.begin < prev->end) {
-      return DataLoss(name_ + ": tensor " + Quote(t.name) + " data_offsets [" +
-                      std::to_string(t.begin) + ", " + std::to_string(t.end) +
-                      ") overlap tensor " + Quote(prev->name) + " [" +
-                      std::to_string(prev->begin) + ", " +
-                      std::to_string(prev->end) + ")");
-    }
-    prev = &t;
-  }
+  RETURN_IF_ERROR(SortAndCheckDisjoint(name_, &tensors_));
   tensor_index_.reserve(tensors_.size());
   for (size_t i = 0; i < tensors_.size(); ++i) {
     tensor_index_.emplace(tensors_[i].name, i);

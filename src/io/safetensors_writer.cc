@@ -218,13 +218,16 @@ Result<std::vector<std::string>> WriteShardedSafetensors(
       return InvalidArgument("tensor '" + t.name + "' given twice");
     }
     ASSIGN_OR_RETURN(const uint64_t bytes, TensorBytes(t));
+    if (AddOverflows(total, bytes, &total)) {
+      return InvalidArgument("total tensor size overflows 64 bits");
+    }
+    // shard_bytes + bytes <= total, so this sum cannot overflow either.
     if (!shards.back().empty() && shard_bytes + bytes > max_shard_bytes) {
       shards.emplace_back();
       shard_bytes = 0;
     }
     shards.back().push_back(&t);
     shard_bytes += bytes;
-    total += bytes;
   }
   std::vector<std::string> names;
   nlohmann::ordered_json weight_map = nlohmann::ordered_json::object();
