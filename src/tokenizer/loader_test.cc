@@ -2,6 +2,8 @@
 // fail with a Status naming the file and the field, never crash.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "io/gguf.h"
 #include "io/gguf_writer.h"
 #include "tokenizer/tokenizer.h"
@@ -89,6 +91,32 @@ TEST(HfLoader, RejectsHostileInput) {
                           R"([{"id": 99999, "content": "<x>"}])"),
               "", "out of range");
   ExpectFails(R"({"model": {"type": "Unigram", "vocab": {}}})", "", "only BPE");
+}
+
+// A SentencePiece-style conversion: merges over U+2581-escaped text with
+// <0xXX> byte fallback (the shape of Llama 2 / Gemma tokenizer.json files).
+TEST(HfLoader, SentencePieceStyleBpeWithByteFallback) {
+  std::string vocab = R"("<unk>": 0, "<s>": 1)";
+  for (int b = 0; b < 256; ++b) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), ", \"<0x%02X>\": %d", b, b + 2);
+    vocab += buf;
+  }
+  const char* pieces[] = {"\u2581", "h", "e", "l", "o", "\u2581h", "ll", "\u2581he", "llo",
+                          "\u2581hello"};
+  for (int i = 0; i < 10; ++i) vocab += ", \"" + std::string(pieces[i]) + "\": " + std::to_string(258 + i);
+  const std::string json = R"({"model": {"type": "BPE", "byte_fallback": true, "unk_token": "<unk>",
+      "vocab": {)" + vocab + R"(}, "merges": ["\u2581 h", "l l", "\u2581h e", "ll o", "\u2581he llo"]},
+      "normalizer": {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "\u2581"},
+        {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]},
+      "added_tokens": [{"id": 0, "content": "<unk>", "special": true},
+                       {"id": 1, "content": "<s>", "special": true}]})";
+  auto tok = Tokenizer::FromHfJson(json, R"({"bos_token": "<s>", "add_bos_token": true})", "spm.json");
+  ASSERT_TRUE(tok.ok()) << tok.status().ToString();
+  const std::vector<int32_t> ids = (*tok)->Encode("hello h\xC3\xA9", {true, false});
+  EXPECT_EQ(ids, (std::vector<int32_t>{1, 267, 263, 2 + 0xC3, 2 + 0xA9}));
+  EXPECT_EQ((*tok)->Decode(ids, true), "hello h\xC3\xA9");
+  EXPECT_EQ((*tok)->GetTokenType(2 + 0x41), TokenType::kByte);
 }
 
 Result<std::unique_ptr<Tokenizer>> FromGgufBytes(GgufWriter& w) {
