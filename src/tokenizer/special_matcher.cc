@@ -73,58 +73,74 @@ SpecialMatcher::SpecialMatcher(std::vector<SpecialCandidate> candidates,
   }
 }
 
-void SpecialMatcher::FindAll(std::string_view text, bool parse_special,
-                             std::vector<Occurrence>* out) const {
+bool SpecialMatcher::FindAll(std::string_view text, bool parse_special,
+                             size_t budget, std::vector<Occurrence>* out,
+                             std::vector<uint8_t>* present) const {
   const auto* p = reinterpret_cast<const uint8_t*>(text.data());
   const size_t n = text.size();
+  bool within_budget = true;
   for (size_t i = 0; i < n; ++i) {
     uint32_t node = static_cast<uint32_t>(root_child_[p[i]]);
     size_t j = i + 1;
     while (node != 0) {
       const Node& nd = nodes_[node];
       if (nd.cand >= 0 && (parse_special || cands_[nd.cand].always)) {
-        out->push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(j),
-                        static_cast<uint32_t>(nd.cand)});
+        (*present)[nd.cand] = 1;
+        if (within_budget) {
+          if (out->size() >= budget) {
+            within_budget = false;
+            out->clear();
+            out->shrink_to_fit();
+          } else {
+            out->push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(j),
+                            static_cast<uint32_t>(nd.cand)});
+          }
+        }
       }
-      if (j >= n || nd.num_edges == 0) break;
-      const Edge* first = edges_.data() + nd.first_edge;
-      const Edge* last = first + nd.num_edges;
-      const uint8_t b = p[j];
-      const Edge* e = std::lower_bound(
-          first, last, b, [](const Edge& x, uint8_t v) { return x.byte < v; });
-      if (e == last || e->byte != b) break;
-      node = e->child;
+      node = Step(node, j < n ? p[j] : -1);
       ++j;
     }
   }
+  return within_budget;
+}
+
+uint32_t SpecialMatcher::Step(uint32_t node, int byte) const {
+  const Node& nd = nodes_[node];
+  if (byte < 0 || nd.num_edges == 0) return 0;
+  const Edge* first = edges_.data() + nd.first_edge;
+  const Edge* last = first + nd.num_edges;
+  const auto b = static_cast<uint8_t>(byte);
+  const Edge* e = std::lower_bound(first, last, b,
+                                   [](const Edge& x, uint8_t v) { return x.byte < v; });
+  return (e == last || e->byte != b) ? 0 : e->child;
 }
 
 void SpecialMatcher::Partition(std::string_view text, bool parse_special,
                                std::vector<Fragment>* out) const {
-  std::vector<Occurrence> occ;
-  if (!cands_.empty()) FindAll(text, parse_special, &occ);
-  if (occ.empty()) {
-    if (!text.empty()) {
-      out->push_back({0, static_cast<uint32_t>(text.size()), -1});
-    }
+  if (cands_.empty() || text.empty()) {
+    if (!text.empty()) out->push_back({0, static_cast<uint32_t>(text.size()), -1});
     return;
   }
-  if (mode_ == SpecialMatchMode::kLlamaCpp) {
+  if (mode_ == SpecialMatchMode::kLeftmostLongest) {
+    PartitionLeftmostLongest(text, parse_special, out);
+    return;
+  }
+  // Overlapping tokens (Gemma's runs of 2..31 spaces) can occur ~30 times
+  // per input byte; past a budget, stop listing occurrences and search for
+  // each token that occurs instead, so memory stays linear in the text.
+  std::vector<Occurrence> occ;
+  std::vector<uint8_t> present(cands_.size());
+  const size_t budget = 4 * text.size() + 4096;
+  if (FindAll(text, parse_special, budget, &occ, &present)) {
     ResolveLlamaCpp(text, occ, out);
   } else {
-    ResolveLeftmostLongest(text, occ, out);
+    ResolveLlamaCppBySearch(text, present, out);
   }
 }
 
 namespace {
 
-struct Claim {
-  uint32_t end;
-  int32_t id;  // -1: stripped whitespace, in no fragment
-};
-
-void EmitFragments(std::string_view text,
-                   const std::map<uint32_t, Claim>& claimed,
+void EmitFragments(std::string_view text, const SpecialMatcher::Claimed& claimed,
                    std::vector<Fragment>* out) {
   uint32_t pos = 0;
   for (const auto& [begin, claim] : claimed) {
@@ -146,7 +162,7 @@ void SpecialMatcher::ResolveLlamaCpp(std::string_view text,
     return a.cand != b.cand ? a.cand < b.cand : a.begin < b.begin;
   });
   const auto n = static_cast<uint32_t>(text.size());
-  std::map<uint32_t, Claim> claimed;
+  Claimed claimed;
   uint32_t current = UINT32_MAX;
   uint32_t next_allowed = 0;
   for (const Occurrence& o : occ) {
@@ -155,60 +171,95 @@ void SpecialMatcher::ResolveLlamaCpp(std::string_view text,
       next_allowed = 0;
     }
     if (o.begin < next_allowed) continue;
-    // The occurrence must lie inside one unclaimed fragment.
-    auto after = claimed.upper_bound(o.begin);
-    if (after != claimed.end() && after->first < o.end) continue;
-    uint32_t frag_begin = 0;
-    if (after != claimed.begin()) {
-      auto before = std::prev(after);
-      if (before->second.end > o.begin) continue;
-      frag_begin = before->second.end;
-    }
-    const uint32_t frag_end = after != claimed.end() ? after->first : n;
-    const SpecialCandidate& c = cands_[o.cand];
-    uint32_t left = o.begin;
-    if (c.lstrip) {
-      while (left > frag_begin && IsAsciiSpace(text[left - 1])) --left;
-    }
-    uint32_t right = o.end;
-    if (c.rstrip) {
-      while (right < frag_end && IsAsciiSpace(text[right])) ++right;
-    }
-    if (left < o.begin) claimed[left] = {o.begin, -1};
-    claimed[o.begin] = {o.end, c.id};
-    if (right > o.end) claimed[o.end] = {right, -1};
-    next_allowed = right;
+    uint32_t frag_begin, frag_end;
+    if (!Unclaimed(claimed, o.begin, o.end, n, &frag_begin, &frag_end)) continue;
+    next_allowed = Take(text, cands_[o.cand], o.begin, o.end, frag_begin, frag_end, &claimed);
   }
   EmitFragments(text, claimed, out);
 }
 
-void SpecialMatcher::ResolveLeftmostLongest(std::string_view text,
-                                            std::vector<Occurrence>& occ,
-                                            std::vector<Fragment>* out) const {
-  // FindAll lists occurrences by start, shorter first at one start.
-  std::stable_sort(occ.begin(), occ.end(),
-                   [](const Occurrence& a, const Occurrence& b) {
-                     return a.begin != b.begin ? a.begin < b.begin
-                                               : a.end > b.end;
-                   });
+bool SpecialMatcher::Unclaimed(const Claimed& claimed, uint32_t begin,
+                               uint32_t end, uint32_t n, uint32_t* frag_begin,
+                               uint32_t* frag_end) {
+  // The occurrence must lie inside one unclaimed fragment.
+  auto after = claimed.upper_bound(begin);
+  if (after != claimed.end() && after->first < end) return false;
+  *frag_begin = 0;
+  if (after != claimed.begin()) {
+    auto before = std::prev(after);
+    if (before->second.end > begin) return false;
+    *frag_begin = before->second.end;
+  }
+  *frag_end = after != claimed.end() ? after->first : n;
+  return true;
+}
+
+uint32_t SpecialMatcher::Take(std::string_view text, const SpecialCandidate& c,
+                              uint32_t begin, uint32_t end, uint32_t frag_begin,
+                              uint32_t frag_end, Claimed* claimed) {
+  uint32_t left = begin;
+  if (c.lstrip) {
+    while (left > frag_begin && IsAsciiSpace(text[left - 1])) --left;
+  }
+  uint32_t right = end;
+  if (c.rstrip) {
+    while (right < frag_end && IsAsciiSpace(text[right])) ++right;
+  }
+  if (left < begin) (*claimed)[left] = {begin, -1};
+  (*claimed)[begin] = {end, c.id};
+  if (right > end) (*claimed)[end] = {right, -1};
+  return right;
+}
+
+void SpecialMatcher::ResolveLlamaCppBySearch(std::string_view text,
+                                             const std::vector<uint8_t>& present,
+                                             std::vector<Fragment>* out) const {
   const auto n = static_cast<uint32_t>(text.size());
-  std::map<uint32_t, Claim> claimed;
-  uint32_t pos = 0;
-  for (const Occurrence& o : occ) {
-    if (o.begin < pos) continue;
-    const SpecialCandidate& c = cands_[o.cand];
-    uint32_t left = o.begin;
-    if (c.lstrip) {
-      while (left > pos && IsAsciiSpace(text[left - 1])) --left;
+  Claimed claimed;
+  for (size_t c = 0; c < cands_.size(); ++c) {
+    if (!present[c]) continue;
+    const SpecialCandidate& cand = cands_[c];
+    size_t from = 0;
+    for (;;) {
+      const size_t m = text.find(cand.text, from);
+      if (m == std::string_view::npos) break;
+      const auto begin = static_cast<uint32_t>(m);
+      const auto end = static_cast<uint32_t>(m + cand.text.size());
+      uint32_t frag_begin, frag_end;
+      if (!Unclaimed(claimed, begin, end, n, &frag_begin, &frag_end)) {
+        from = m + 1;
+        continue;
+      }
+      from = Take(text, cand, begin, end, frag_begin, frag_end, &claimed);
     }
-    uint32_t right = o.end;
-    if (c.rstrip) {
-      while (right < n && IsAsciiSpace(text[right])) ++right;
+  }
+  EmitFragments(text, claimed, out);
+}
+
+void SpecialMatcher::PartitionLeftmostLongest(std::string_view text, bool parse_special,
+                                              std::vector<Fragment>* out) const {
+  const auto* p = reinterpret_cast<const uint8_t*>(text.data());
+  const auto n = static_cast<uint32_t>(text.size());
+  Claimed claimed;
+  uint32_t pos = 0;  // end of the last token taken
+  for (uint32_t i = 0; i < n;) {
+    int32_t best = -1;
+    uint32_t best_end = 0;
+    uint32_t node = static_cast<uint32_t>(root_child_[p[i]]);
+    for (uint32_t j = i + 1; node != 0; ++j) {
+      const Node& nd = nodes_[node];
+      if (nd.cand >= 0 && (parse_special || cands_[nd.cand].always)) {
+        best = nd.cand;
+        best_end = j;
+      }
+      node = Step(node, j < n ? p[j] : -1);
     }
-    if (left < o.begin) claimed[left] = {o.begin, -1};
-    claimed[o.begin] = {o.end, c.id};
-    if (right > o.end) claimed[o.end] = {right, -1};
-    pos = right;
+    if (best < 0) {
+      ++i;
+      continue;
+    }
+    pos = Take(text, cands_[best], i, best_end, pos, n, &claimed);
+    i = pos;
   }
   EmitFragments(text, claimed, out);
 }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string_view>
 #include <vector>
 
@@ -41,6 +42,14 @@ class SpecialMatcher {
 
   bool empty() const { return cands_.empty(); }
 
+  // Byte ranges taken so far: begin -> (end, token id or -1 for stripped
+  // whitespace that belongs to no fragment).
+  struct Span {
+    uint32_t end;
+    int32_t id;
+  };
+  using Claimed = std::map<uint32_t, Span>;
+
   // Appends the fragments of `text` to `out` in order. Stripped whitespace
   // (lstrip/rstrip) appears in no fragment.
   void Partition(std::string_view text, bool parse_special,
@@ -52,14 +61,25 @@ class SpecialMatcher {
     uint32_t end;
     uint32_t cand;  // index into cands_ (which is in priority order)
   };
-  void FindAll(std::string_view text, bool parse_special,
-               std::vector<Occurrence>* out) const;
-  void ResolveLlamaCpp(std::string_view text,
-                       std::vector<Occurrence>& occ,
+  // Lists occurrences (up to `budget`; returns false past it) and marks
+  // every candidate that occurs in `present`.
+  bool FindAll(std::string_view text, bool parse_special, size_t budget,
+               std::vector<Occurrence>* out, std::vector<uint8_t>* present) const;
+  // Trie child of `node` for `byte` (-1: end of text), 0 when none.
+  uint32_t Step(uint32_t node, int byte) const;
+  void ResolveLlamaCpp(std::string_view text, std::vector<Occurrence>& occ,
                        std::vector<Fragment>* out) const;
-  void ResolveLeftmostLongest(std::string_view text,
-                              std::vector<Occurrence>& occ,
-                              std::vector<Fragment>* out) const;
+  void ResolveLlamaCppBySearch(std::string_view text, const std::vector<uint8_t>& present,
+                               std::vector<Fragment>* out) const;
+  void PartitionLeftmostLongest(std::string_view text, bool parse_special,
+                                std::vector<Fragment>* out) const;
+  // Whether [begin, end) lies inside one unclaimed fragment, and its bounds.
+  static bool Unclaimed(const Claimed& claimed, uint32_t begin, uint32_t end, uint32_t n,
+                        uint32_t* frag_begin, uint32_t* frag_end);
+  // Claims a token occurrence (plus stripped whitespace); returns where the
+  // search for this token resumes.
+  static uint32_t Take(std::string_view text, const SpecialCandidate& c, uint32_t begin,
+                       uint32_t end, uint32_t frag_begin, uint32_t frag_end, Claimed* claimed);
 
   // Candidates sorted by priority (kLlamaCpp order); the trie's terminal
   // nodes point into this array.
