@@ -205,10 +205,10 @@ TEST(GgufHostileTest, BadAlignment) {
              {"general.alignment", "48 is not a nonzero power of two"});
   Raw s;
   s.Header(0, 1).Str("general.alignment").U32(8).Str("32");
-  ExpectFail(s.b, {"general.alignment", "unsigned integer", "string"});
+  ExpectFail(s.b, {"general.alignment", "non-negative integer", "string"});
   Raw n;  // negative int32
   n.Header(0, 1).Str("general.alignment").U32(5).U32(0xffffffe0u);
-  ExpectFail(n.b, {"general.alignment"});
+  ExpectFail(n.b, {"general.alignment", "non-negative integer", "int32"});
 }
 
 TEST(GgufHostileTest, TooManyDims) {
