@@ -19,9 +19,10 @@ constexpr int kMaxGgufDims = 4;
 constexpr int kMaxArrayDepth = 8;
 // Each parsed value costs ~48 bytes of memory for as little as 1 byte of
 // file, so counts checked against the remaining bytes alone would still let
-// a large hostile file allocate tens of gigabytes. Real models have well
-// under a million metadata values (vocab, scores, token types, merges).
-constexpr uint64_t kMaxMetadataValues = uint64_t{1} << 24;
+// a large hostile file allocate gigabytes. Real models stay under a million
+// values (Gemma 3: 262k tokens x (text, score, type)); the cap keeps the
+// worst case near 200 MB.
+constexpr uint64_t kMaxMetadataValues = uint64_t{1} << 22;
 
 // Smallest on-disk size of one value of `t`, for capping counts against the
 // bytes left: a count that cannot fit in the file is rejected before any

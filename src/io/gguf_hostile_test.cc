@@ -166,6 +166,18 @@ TEST(GgufHostileTest, HugeArrayCount) {
   ExpectFail(n.b, {"metadata key 'arr'", "array count 100"});
 }
 
+TEST(GgufHostileTest, ValueCountCapStopsHugeArraysBeforeAllocating) {
+  // 4 MiB of file would be ~200 MB of parsed values: over the cap.
+  const uint64_t n = (uint64_t{1} << 22) + 1;
+  Raw r;
+  r.Header(0, 1).Str("bytes").U32(9).U32(0).U64(n).Zeros(n);
+  const Status s = ParseStatus(r.b);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(s.message().find("metadata key 'bytes'"), std::string::npos)
+      << s.message();
+}
+
 TEST(GgufHostileTest, DeepNestingIsRejected) {
   Raw r;
   r.Header(0, 1).Str("deep").U32(9);
