@@ -1,0 +1,261 @@
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "kernels/cpu/ops_test_util.h"
+#include "kernels/ref/ops_ref.h"
+#include "kernels/ref/quant.h"
+
+namespace silica {
+namespace {
+
+using testing::AttentionCase;
+using testing::MakeAttentionFixture;
+using testing::RandomVector;
+using testing::WorstError;
+
+class CpuBackendTest : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override {
+    backend_ = CreateCpuBackend(CpuBackendOptions{.num_threads = GetParam()});
+  }
+  OpTable& ops() { return backend_->ops(); }
+  std::unique_ptr<Backend> backend_;
+};
+
+TEST_P(CpuBackendTest, NameReportsTargetAndThreads) {
+  const std::string name(backend_->name());
+  EXPECT_EQ(name.rfind("cpu (", 0), 0u) << name;
+  EXPECT_NE(name.find(std::to_string(GetParam()) + " thread"),
+            std::string::npos)
+      << name;
+  EXPECT_EQ(backend_->device(), Device::kCpu);
+}
+
+TEST_P(CpuBackendTest, RmsNormMatchesRef) {
+  for (bool one_plus_w : {false, true}) {
+    for (int64_t dim : {64, 576, 1027}) {
+      const int64_t rows = 37;
+      const auto x = RandomVector(rows * dim, 1, -3, 3);
+      const auto w = RandomVector(dim, 2);
+      std::vector<float> want(x.size()), got(x);
+      RmsNormRef(x.data(), w.data(), rows, dim, 1e-6f, one_plus_w,
+                 want.data());
+      ops().RmsNorm(got.data(), w.data(), rows, dim, 1e-6f, one_plus_w,
+                    got.data());  // in place: y aliases x
+      EXPECT_LE(WorstError(got.data(), want.data(), got.size(), 1e-6, 1e-5),
+                1.0)
+          << "dim " << dim;
+    }
+  }
+}
+
+TEST_P(CpuBackendTest, RopeMatchesRef) {
+  for (bool neox : {false, true}) {
+    for (int rotary : {64, 32}) {
+      RopeParams p;
+      p.head_dim = 64;
+      p.rotary_dim = rotary;
+      p.neox = neox;
+      auto freqs = ComputeRopeInvFreq(10000.0, rotary, RopeScaling{});
+      ASSERT_TRUE(freqs.ok());
+      p.inv_freq = freqs->inv_freq.data();
+      const int64_t tokens = 19;
+      const int heads = 6;
+      std::vector<int32_t> pos(tokens);
+      for (int64_t t = 0; t < tokens; ++t) pos[t] = static_cast<int32_t>(t * 97);
+      const auto x = RandomVector(tokens * heads * 64, 3);
+      std::vector<float> want(x), got(x);
+      RopeRef(want.data(), tokens, heads, pos.data(), p);
+      ops().Rope(got.data(), tokens, heads, pos.data(), p);
+      EXPECT_LE(WorstError(got.data(), want.data(), got.size(), 1e-5, 1e-5),
+                1.0);
+    }
+  }
+}
+
+TEST_P(CpuBackendTest, ElementwiseMatchRef) {
+  const int64_t n = 100003;
+  const auto a = RandomVector(n, 4, -8, 8);
+  const auto b = RandomVector(n, 5, -2, 2);
+  std::vector<float> want(n), got(n);
+  SiluMulRef(a.data(), b.data(), n, want.data());
+  ops().SiluMul(a.data(), b.data(), n, got.data());
+  EXPECT_LE(WorstError(got.data(), want.data(), n, 1e-6, 1e-5), 1.0);
+  GeluTanhMulRef(a.data(), b.data(), n, want.data());
+  ops().GeluTanhMul(a.data(), b.data(), n, got.data());
+  EXPECT_LE(WorstError(got.data(), want.data(), n, 1e-6, 1e-5), 1.0);
+  want = a;
+  got = a;
+  AddRef(want.data(), b.data(), n);
+  ops().Add(got.data(), b.data(), n);
+  EXPECT_LE(WorstError(got.data(), want.data(), n, 0, 0), 1.0);
+}
+
+TEST_P(CpuBackendTest, SoftmaxMatchesRef) {
+  for (int64_t n : {1, 7, 151936}) {
+    const int64_t rows = 3;
+    const auto x = RandomVector(rows * n, 6, -30, 30);
+    std::vector<float> want(x), got(x);
+    SoftmaxRef(want.data(), rows, n);
+    ops().Softmax(got.data(), rows, n);
+    EXPECT_LE(WorstError(got.data(), want.data(), got.size(), 1e-9, 1e-5),
+              1.0)
+        << n;
+  }
+}
+
+TEST_P(CpuBackendTest, StoreKVMatchesRef) {
+  for (DType dtype : {DType::kF32, DType::kF16}) {
+    const int blocks = 4, bs = 16, heads = 2, hd = 64;
+    const size_t bytes = size_t{blocks} * bs * heads * hd * 4;
+    std::vector<uint8_t> k_want(bytes), v_want(bytes), k_got(bytes),
+        v_got(bytes);
+    PagedKV want{k_want.data(), v_want.data(), dtype, blocks, bs, heads, hd};
+    PagedKV got{k_got.data(), v_got.data(), dtype, blocks, bs, heads, hd};
+    const std::vector<int32_t> slots = {37, 2, -1, 63, 16};
+    const auto k = RandomVector(5 * heads * hd, 7);
+    const auto v = RandomVector(5 * heads * hd, 8);
+    StoreKVRef(k.data(), v.data(), 5, slots.data(), want);
+    ops().StoreKV(k.data(), v.data(), 5, slots.data(), got);
+    EXPECT_EQ(k_want, k_got);
+    EXPECT_EQ(v_want, v_got);
+  }
+}
+
+TEST_P(CpuBackendTest, AttentionMatchesRef) {
+  const AttentionCase cases[] = {
+      // Decode: several sequences, one query each.
+      {.seq_lens = {1, 40, 129}, .n_query = {1, 1, 1}, .n_kv_heads = 2,
+       .group = 8, .head_dim = 128},
+      // Prefill mixed with decode, GQA 3, sliding window, softcap, f32 KV.
+      {.seq_lens = {70, 33, 5}, .n_query = {70, 1, 3}, .n_kv_heads = 3,
+       .group = 3, .head_dim = 64, .kv_dtype = DType::kF32,
+       .sliding_window = 17, .softcap = 30.0f},
+      // Chunked prefill on top of a cached prefix, head_dim 256.
+      {.seq_lens = {90}, .n_query = {41}, .n_kv_heads = 1, .group = 7,
+       .head_dim = 256},
+  };
+  uint32_t seed = 11;
+  for (const AttentionCase& c : cases) {
+    auto f = MakeAttentionFixture(c, seed++);
+    std::vector<float> want(f.OutElems()), got(f.OutElems());
+    AttentionRef(f.q.data(), f.kv, f.batch, f.params, want.data());
+    ops().Attention(f.q.data(), f.kv, f.batch, f.params, got.data());
+    EXPECT_LE(WorstError(got.data(), want.data(), got.size(), 1e-5, 1e-4),
+              1.0)
+        << "case with head_dim " << c.head_dim;
+  }
+}
+
+TEST_P(CpuBackendTest, EmbedMatchesRef) {
+  const int64_t vocab = 50, dim = 64;
+  const auto table_f32 = RandomVector(vocab * dim, 9);
+  for (DType dtype : {DType::kF32, DType::kF16, DType::kQ8_0, DType::kQ4_0}) {
+    auto row_bytes = RowBytes(dtype, dim);
+    ASSERT_TRUE(row_bytes.ok());
+    std::vector<uint8_t> bytes(*row_bytes * vocab);
+    for (int64_t r = 0; r < vocab; ++r) {
+      ASSERT_TRUE(QuantizeRow(dtype, table_f32.data() + r * dim,
+                              bytes.data() + r * *row_bytes, dim)
+                      .ok());
+    }
+    TensorView table{bytes.data(), dtype, Device::kCpu, {2, {vocab, dim}},
+                     bytes.size()};
+    const std::vector<int32_t> ids = {3, 0, 49, 3};
+    std::vector<float> want(ids.size() * dim), got(ids.size() * dim);
+    ASSERT_TRUE(EmbedRef(table, ids.data(), 4, want.data()).ok());
+    ASSERT_TRUE(ops().Embed(table, ids.data(), 4, got.data()).ok());
+    EXPECT_EQ(want, got) << DTypeName(dtype);
+    const int32_t bad = 50;
+    EXPECT_EQ(ops().Embed(table, &bad, 1, got.data()).code(),
+              StatusCode::kInvalidArgument);
+  }
+}
+
+TEST_P(CpuBackendTest, MatMulMatchesDequantizedProduct) {
+  const int64_t n = 67, k = 256;
+  const auto w_f32 = RandomVector(n * k, 12);
+  for (DType dtype : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0,
+                      DType::kQ4_0, DType::kQ4_1}) {
+    auto row_bytes = RowBytes(dtype, k);
+    ASSERT_TRUE(row_bytes.ok());
+    std::vector<uint8_t> bytes(*row_bytes * n);
+    std::vector<float> w_deq(n * k);
+    for (int64_t r = 0; r < n; ++r) {
+      uint8_t* dst = bytes.data() + r * *row_bytes;
+      ASSERT_TRUE(QuantizeRow(dtype, w_f32.data() + r * k, dst, k).ok());
+      ASSERT_TRUE(DequantizeRow(dtype, dst, w_deq.data() + r * k, k).ok());
+    }
+    TensorView w{bytes.data(), dtype, Device::kCpu, {2, {n, k}}, bytes.size()};
+    for (int64_t m : {1, 5}) {
+      const auto x = RandomVector(m * k, 13);
+      std::vector<float> want(m * n), got(m * n);
+      for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = 0; j < n; ++j) {
+          double acc = 0;
+          for (int64_t e = 0; e < k; ++e) acc += double{x[i * k + e]} * w_deq[j * k + e];
+          want[i * n + j] = static_cast<float>(acc);
+        }
+      }
+      ASSERT_TRUE(ops().MatMul(x.data(), m, w, got.data()).ok());
+      // Quantized paths may quantize activations too: a loose bound.
+      const double tol = dtype == DType::kF32 || dtype == DType::kF16 ||
+                                 dtype == DType::kBF16
+                             ? 1e-4
+                             : 3e-2;
+      EXPECT_LE(WorstError(got.data(), want.data(), got.size(), tol, tol), 1.0)
+          << DTypeName(dtype) << " m=" << m;
+    }
+  }
+}
+
+TEST_P(CpuBackendTest, MatMulRejectsBadShapesAndDTypes) {
+  std::vector<float> w(64 * 32), x(64), y(64);
+  TensorView bad_rank{w.data(), DType::kF32, Device::kCpu, {1, {64 * 32}},
+                      w.size() * 4};
+  EXPECT_EQ(ops().MatMul(x.data(), 1, bad_rank, y.data()).code(),
+            StatusCode::kInvalidArgument);
+  TensorView ints{w.data(), DType::kI32, Device::kCpu, {2, {64, 32}},
+                  w.size() * 4};
+  const Status s = ops().MatMul(x.data(), 1, ints, y.data());
+  EXPECT_EQ(s.code(), StatusCode::kUnimplemented);
+  EXPECT_NE(s.message().find("i32"), std::string::npos) << s.message();
+}
+
+TEST_P(CpuBackendTest, SupportsIsTruthful) {
+  // Every dtype the backend claims for MatMul and Embed must really run.
+  const int64_t n = 4, k = 256;
+  for (int d = 0; d < static_cast<int>(DType::kCount); ++d) {
+    const DType dtype = static_cast<DType>(d);
+    const auto row_bytes = RowBytes(dtype, k);
+    if (!row_bytes.ok()) continue;
+    std::vector<uint8_t> bytes(*row_bytes * n, 0);
+    TensorView w{bytes.data(), dtype, Device::kCpu, {2, {n, k}}, bytes.size()};
+    std::vector<float> x(k, 1.0f), y(n * k);
+    const Status mm = ops().MatMul(x.data(), 1, w, y.data());
+    EXPECT_EQ(mm.ok(), ops().Supports(Op::kMatMul, dtype))
+        << DTypeName(dtype) << ": " << mm.ToString();
+    const int32_t id = 1;
+    const Status em = ops().Embed(w, &id, 1, y.data());
+    EXPECT_EQ(em.ok(), ops().Supports(Op::kEmbed, dtype))
+        << DTypeName(dtype) << ": " << em.ToString();
+    EXPECT_EQ(ops().Supports(Op::kAttention, dtype),
+              dtype == DType::kF32 || dtype == DType::kF16);
+  }
+  for (Op op : {Op::kRmsNorm, Op::kRope, Op::kSiluMul, Op::kGeluTanhMul,
+                Op::kSoftmax, Op::kAdd}) {
+    EXPECT_TRUE(ops().Supports(op, DType::kF32));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, CpuBackendTest, ::testing::Values(1, 2),
+                         [](const auto& info) {
+                           return std::to_string(info.param) + "threads";
+                         });
+
+}  // namespace
+}  // namespace silica
