@@ -6,7 +6,10 @@
 // model (llama.cpp's q/k row order included). Real-size shapes are checked
 // by parameter count against the published models; loading the files in
 // llama.cpp and transformers is recorded in docs/synthetic-models.md.
+#include "silica/synth/synth.h"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -19,8 +22,6 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "io/gguf.h"
 #include "io/model_config.h"
 #include "io/safetensors_source.h"
@@ -29,7 +30,6 @@
 #include "silica/synth/gguf_emitter.h"
 #include "silica/synth/hf_tokenizer_writer.h"
 #include "silica/synth/random_weights.h"
-#include "silica/synth/synth.h"
 #include "silica/synth/tokenizer_source.h"
 
 namespace silica::synth {
@@ -57,8 +57,8 @@ class SynthTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   // Writes `arch` and returns the output path.
-  std::string Synth(const std::string& arch, OutputFormat format,
-                    DType dtype, uint64_t seed, const std::string& name,
+  std::string Synth(const std::string& arch, OutputFormat format, DType dtype,
+                    uint64_t seed, const std::string& name,
                     uint64_t max_shard_bytes = 2'000'000'000) {
     SynthOptions o;
     o.arch = arch;
@@ -99,9 +99,8 @@ std::string ReadText(const fs::path& p) {
 // 64-element rows are not a Q6_K block, so it falls back to Q8_0.
 DType ExpectedTinyType(DType file, const TensorSpec& t, bool tied) {
   if (t.shape.size() == 1) return DType::kF32;
-  const bool output_like =
-      t.role == TensorRole::kOutput ||
-      (tied && t.role == TensorRole::kTokenEmbedding);
+  const bool output_like = t.role == TensorRole::kOutput ||
+                           (tied && t.role == TensorRole::kTokenEmbedding);
   if (file == DType::kQ4_0 && output_like) return DType::kQ8_0;
   return file;
 }
@@ -128,7 +127,8 @@ TEST(SynthShapesTest, RealShapesMatchPublishedParameterCounts) {
   std::map<std::string, std::vector<int64_t>> by_name;
   for (const auto& t : tensors) by_name[t.gguf_name] = t.shape;
   EXPECT_EQ(by_name["token_embd.weight"], (std::vector<int64_t>{151936, 1024}));
-  EXPECT_EQ(by_name["blk.27.attn_q.weight"], (std::vector<int64_t>{2048, 1024}));
+  EXPECT_EQ(by_name["blk.27.attn_q.weight"],
+            (std::vector<int64_t>{2048, 1024}));
   EXPECT_EQ(by_name["blk.0.attn_k.weight"], (std::vector<int64_t>{1024, 1024}));
   EXPECT_EQ(by_name["blk.3.attn_output.weight"],
             (std::vector<int64_t>{1024, 2048}));
@@ -188,12 +188,12 @@ TEST(SynthShapesTest, Llama3RopeFactorsMatchTheConverterFormula) {
 }
 
 TEST_F(SynthTest, GgufTensorsMetadataAndStatistics) {
-  for (const std::string arch : {"tiny-qwen3", "tiny-llama",
-                                 "tiny-llama-untied"}) {
+  for (const std::string arch :
+       {"tiny-qwen3", "tiny-llama", "tiny-llama-untied"}) {
     Result<ArchShape> shape = FindArchShape(arch);
     ASSERT_TRUE(shape.ok());
-    for (DType file : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0,
-                       DType::kQ4_0}) {
+    for (DType file :
+         {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0}) {
       SCOPED_TRACE(arch + " " + std::string(DTypeName(file)));
       const std::string path =
           Synth(arch, OutputFormat::kGguf, file, 7, arch + ".gguf");
@@ -208,8 +208,7 @@ TEST_F(SynthTest, GgufTensorsMetadataAndStatistics) {
         const GgufTensorInfo& info = f.tensors()[i];
         EXPECT_EQ(info.name, t.gguf_name);
         EXPECT_EQ(Dims(info.shape), t.shape) << t.gguf_name;
-        EXPECT_EQ(info.dtype,
-                  ExpectedTinyType(file, t, shape->tied_embeddings))
+        EXPECT_EQ(info.dtype, ExpectedTinyType(file, t, shape->tied_embeddings))
             << t.gguf_name;
         const std::vector<float> v = Dequant(f.View(info));
         if (t.role == TensorRole::kNorm) {
@@ -226,8 +225,7 @@ TEST_F(SynthTest, GgufTensorsMetadataAndStatistics) {
           const double mean = sum / n;
           const double sd = std::sqrt(sum2 / n - mean * mean);
           EXPECT_NEAR(sd, kWeightStd, 0.1 * kWeightStd) << t.gguf_name;
-          EXPECT_NEAR(mean, 0.0, 5 * kWeightStd / std::sqrt(n))
-              << t.gguf_name;
+          EXPECT_NEAR(mean, 0.0, 5 * kWeightStd / std::sqrt(n)) << t.gguf_name;
         }
       }
       EXPECT_EQ(*f.GetString("general.architecture"), shape->gguf_arch);
@@ -242,9 +240,9 @@ TEST_F(SynthTest, GgufTensorsMetadataAndStatistics) {
       EXPECT_EQ(*f.GetUint(a + "context_length"), 256u);
       EXPECT_FLOAT_EQ(static_cast<float>(*f.GetFloat(a + "rope.freq_base")),
                       static_cast<float>(shape->rope_theta));
-      EXPECT_FLOAT_EQ(
-          static_cast<float>(*f.GetFloat(a + "attention.layer_norm_rms_epsilon")),
-          static_cast<float>(shape->rms_eps));
+      EXPECT_FLOAT_EQ(static_cast<float>(
+                          *f.GetFloat(a + "attention.layer_norm_rms_epsilon")),
+                      static_cast<float>(shape->rms_eps));
       EXPECT_EQ(*f.GetUint("general.file_type"), *GgufFileType(file));
       if (shape->family == Family::kLlama) {
         EXPECT_EQ(*f.GetUint(a + "vocab_size"), 384u);
@@ -272,8 +270,10 @@ TEST_F(SynthTest, SeedsReproduceAndDiffer) {
   ASSERT_EQ(a.size(), c.size());  // only the values (and the seed key) move
   EXPECT_NE(a, c);
 
-  Result<std::unique_ptr<GgufFile>> f1 = GgufFile::Open((dir_ / "a.gguf").string());
-  Result<std::unique_ptr<GgufFile>> f2 = GgufFile::Open((dir_ / "c.gguf").string());
+  Result<std::unique_ptr<GgufFile>> f1 =
+      GgufFile::Open((dir_ / "a.gguf").string());
+  Result<std::unique_ptr<GgufFile>> f2 =
+      GgufFile::Open((dir_ / "c.gguf").string());
   ASSERT_TRUE(f1.ok() && f2.ok());
   for (size_t i = 0; i < (*f1)->tensors().size(); ++i) {
     const auto& t = (*f1)->tensors()[i];
@@ -293,15 +293,16 @@ TEST_F(SynthTest, GgufAndSafetensorsHoldTheSameModel) {
     ASSERT_TRUE(shape.ok());
     const std::string gp =
         Synth(arch, OutputFormat::kGguf, DType::kF32, 3, arch + ".gguf");
-    const std::string sp = Synth(arch, OutputFormat::kSafetensors,
-                                 DType::kF32, 3, arch + "-hf");
+    const std::string sp =
+        Synth(arch, OutputFormat::kSafetensors, DType::kF32, 3, arch + "-hf");
     Result<std::unique_ptr<GgufFile>> g = GgufFile::Open(gp);
     Result<std::unique_ptr<SafetensorsSource>> s = SafetensorsSource::Open(sp);
     ASSERT_TRUE(g.ok()) << g.status().ToString();
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     for (const TensorSpec& t : TensorsOf(*shape)) {
       if (t.hf_name.empty() || t.gguf_name.empty()) continue;
-      const std::vector<float> gv = Dequant((*g)->View(*(*g)->FindTensor(t.gguf_name)));
+      const std::vector<float> gv =
+          Dequant((*g)->View(*(*g)->FindTensor(t.gguf_name)));
       Result<TensorView> hv_view = (*s)->View(t.hf_name);
       ASSERT_TRUE(hv_view.ok()) << t.hf_name;
       const std::vector<float> hv = Dequant(*hv_view);
@@ -376,7 +377,8 @@ TEST_F(SynthTest, SafetensorsFolderConfigAndTokenizer) {
   EXPECT_EQ(tj["added_tokens"].size(), 3u);
   EXPECT_EQ(tj["added_tokens"][0]["content"], "<|begin_of_text|>");
   EXPECT_TRUE(tj["model"]["ignore_merges"].get<bool>());  // llama-bpe
-  const json tc = json::parse(ReadText(fs::path(out) / "tokenizer_config.json"));
+  const json tc =
+      json::parse(ReadText(fs::path(out) / "tokenizer_config.json"));
   EXPECT_EQ(tc["bos_token"], "<|begin_of_text|>");
   EXPECT_EQ(tc["eos_token"], "<|end_of_text|>");
   EXPECT_TRUE(tc["add_bos_token"].get<bool>());
@@ -510,7 +512,8 @@ TEST(SynthTokenizerTest, FitTokenizerOverridesOnlyUnusedTokens) {
   ASSERT_TRUE(q.ok());
   TokenizerData t = TinyTokenizer(*q);
   const size_t real = t.tokens.size();
-  ASSERT_TRUE(FitTokenizer({{300, "<think>", kTokenUserDefined}}, 384, &t).ok());
+  ASSERT_TRUE(
+      FitTokenizer({{300, "<think>", kTokenUserDefined}}, 384, &t).ok());
   EXPECT_EQ(t.tokens.size(), 384u);
   EXPECT_EQ(t.tokens[300], "<think>");
   EXPECT_EQ(t.token_types[300], kTokenUserDefined);

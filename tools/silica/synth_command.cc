@@ -32,14 +32,13 @@ void PrintShapes() {
     for (const synth::TokenizerFile& f : s.tokenizer.sources) {
       tok += (tok.empty() ? "" : ", else ") + f.model + "/" + f.file;
     }
-    std::printf("%-18s %6lld %6lld %5lld %4lld %4lld %6lld %7lld %s\n",
-                s.name.c_str(), static_cast<long long>(s.hidden),
-                static_cast<long long>(s.layers),
-                static_cast<long long>(s.heads),
-                static_cast<long long>(s.kv_heads),
-                static_cast<long long>(s.head_dim),
-                static_cast<long long>(s.intermediate),
-                static_cast<long long>(s.vocab), tok.c_str());
+    std::printf(
+        "%-18s %6lld %6lld %5lld %4lld %4lld %6lld %7lld %s\n", s.name.c_str(),
+        static_cast<long long>(s.hidden), static_cast<long long>(s.layers),
+        static_cast<long long>(s.heads), static_cast<long long>(s.kv_heads),
+        static_cast<long long>(s.head_dim),
+        static_cast<long long>(s.intermediate), static_cast<long long>(s.vocab),
+        tok.c_str());
   }
 }
 
@@ -55,8 +54,10 @@ int Run(const SynthArgs& a) {
   } else if (a.format == "safetensors") {
     o.format = synth::OutputFormat::kSafetensors;
   } else {
-    std::fprintf(stderr, "silica synth: --format must be gguf or "
-                         "safetensors, not '%s'\n", a.format.c_str());
+    std::fprintf(stderr,
+                 "silica synth: --format must be gguf or "
+                 "safetensors, not '%s'\n",
+                 a.format.c_str());
     return 2;
   }
   if (!a.dtype.empty()) {
@@ -92,8 +93,7 @@ int Run(const SynthArgs& a) {
 
 void AddSynthCommand(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand(
-      "synth",
-      "Write a random-weight model in the exact shape of a real one");
+      "synth", "Write a random-weight model in the exact shape of a real one");
   auto args = std::make_shared<SynthArgs>();
   cmd->add_flag("--list", args->list, "List the known shapes and exit");
   cmd->add_option("--arch", args->arch,
@@ -115,8 +115,9 @@ void AddSynthCommand(CLI::App& app, int* exit_code) {
                   "safetensors: shard past this many bytes (default 2e9)");
   cmd->callback([args, exit_code] {
     if (!args->list && (args->arch.empty() || args->output.empty())) {
-      std::fprintf(stderr, "silica synth: --arch and -o are required "
-                           "(see --list)\n");
+      std::fprintf(stderr,
+                   "silica synth: --arch and -o are required "
+                   "(see --list)\n");
       *exit_code = 2;
       return;
     }

@@ -68,8 +68,8 @@ float ChooseScale(const float* x, int n, int nmax, int8_t* levels) {
   float best = scale * sumlx;
   for (int step = -9; step <= 9; ++step) {
     if (step == 0) continue;
-    iscale = -(static_cast<float>(nmax) + 0.1f * static_cast<float>(step)) /
-             max;
+    iscale =
+        -(static_cast<float>(nmax) + 0.1f * static_cast<float>(step)) / max;
     sums(iscale, &sumlx, &suml2);
     // Maximising sumlx^2 / suml2 minimises the weighted squared error.
     if (suml2 > 0.0f && sumlx * sumlx > best * suml2) {

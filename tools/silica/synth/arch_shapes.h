@@ -82,7 +82,7 @@ struct ArchShape {
 
   // config.json / generation_config.json special token ids.
   int64_t bos_token_id = 0;
-  std::vector<int64_t> eos_token_ids;  // config.json eos (first is main)
+  std::vector<int64_t> eos_token_ids;      // config.json eos (first is main)
   std::vector<int64_t> gen_eos_token_ids;  // generation_config.json
   std::optional<int64_t> gen_pad_token_id;
   double gen_temperature = 0;
@@ -102,8 +102,8 @@ Result<ArchShape> WithLayers(ArchShape shape, int64_t layers);
 
 enum class TensorRole {
   kTokenEmbedding,
-  kOutput,  // lm_head when the embeddings are untied
-  kNorm,    // RMSNorm weights (1-D): written as 1.0
+  kOutput,     // lm_head when the embeddings are untied
+  kNorm,       // RMSNorm weights (1-D): written as 1.0
   kRopeFreqs,  // GGUF only: llama3 RoPE frequency factors (1-D)
   kAttnQ,
   kAttnK,

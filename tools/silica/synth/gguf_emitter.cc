@@ -33,8 +33,8 @@ Status AddMetadata(const ArchShape& s, const TokenizerData& tok,
   auto f32 = [](double v) { return GgufValue::F32(static_cast<float>(v)); };
   RETURN_IF_ERROR(w->Set("general.architecture", GgufValue::String(a)));
   RETURN_IF_ERROR(w->Set("general.type", GgufValue::String("model")));
-  RETURN_IF_ERROR(w->Set("general.name",
-                         GgufValue::String("synthetic " + s.display_name)));
+  RETURN_IF_ERROR(
+      w->Set("general.name", GgufValue::String("synthetic " + s.display_name)));
   RETURN_IF_ERROR(
       w->Set("general.size_label", GgufValue::String(s.size_label)));
   RETURN_IF_ERROR(w->Set(a + ".block_count", u32(s.layers)));
@@ -89,8 +89,8 @@ Status AddMetadata(const ArchShape& s, const TokenizerData& tok,
   // (llama.cpp ignores keys it does not know).
   RETURN_IF_ERROR(w->Set("silica.synth.arch", GgufValue::String(s.name)));
   RETURN_IF_ERROR(w->Set("silica.synth.seed", GgufValue::U64(seed)));
-  RETURN_IF_ERROR(w->Set("silica.synth.tokenizer_source",
-                         GgufValue::String(tok.source)));
+  RETURN_IF_ERROR(
+      w->Set("silica.synth.tokenizer_source", GgufValue::String(tok.source)));
   return Status::Ok();
 }
 
@@ -109,9 +109,10 @@ Result<uint32_t> GgufFileType(DType dtype) {
     case DType::kBF16:
       return 32u;
     default:
-      return InvalidArgument("GGUF synth supports f32, f16, bf16, q8_0 and "
-                             "q4_0 files, not " +
-                             std::string(DTypeName(dtype)));
+      return InvalidArgument(
+          "GGUF synth supports f32, f16, bf16, q8_0 and "
+          "q4_0 files, not " +
+          std::string(DTypeName(dtype)));
   }
 }
 
@@ -154,12 +155,12 @@ Status WriteSynthGguf(const ArchShape& shape, const TokenizerData& tok,
     ASSIGN_OR_RETURN(const DType type,
                      GgufTensorType(file_dtype, t, shape.tied_embeddings));
     // The writer keeps the fill function until WriteFile: capture by value.
-    RETURN_IF_ERROR(w.AddTensorFn(
-        t.gguf_name, type, ToShape(t.shape),
-        [shape, t, seed, type](std::span<uint8_t> out) {
-          return FillTensorBytes(shape, t, seed, /*gguf_layout=*/true, type,
-                                 out);
-        }));
+    RETURN_IF_ERROR(
+        w.AddTensorFn(t.gguf_name, type, ToShape(t.shape),
+                      [shape, t, seed, type](std::span<uint8_t> out) {
+                        return FillTensorBytes(shape, t, seed,
+                                               /*gguf_layout=*/true, type, out);
+                      }));
   }
   return w.WriteFile(path);
 }

@@ -29,7 +29,6 @@ Result<DType> GgufTensorType(DType file_dtype, const TensorSpec& t,
 // Writes the model to `path`. Tensors are produced one at a time while
 // the file is written, so memory stays at about one tensor.
 Status WriteSynthGguf(const ArchShape& shape, const TokenizerData& tok,
-                      DType file_dtype, uint64_t seed,
-                      const std::string& path);
+                      DType file_dtype, uint64_t seed, const std::string& path);
 
 }  // namespace silica::synth

@@ -5,10 +5,9 @@
 // tokenizer.ggml.pre recognised from the pre-tokenizer.
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <unordered_map>
-
-#include <nlohmann/json.hpp>
 
 #include "silica/synth/hf_pretokenizers.h"
 #include "silica/synth/tokenizer_source.h"
@@ -87,15 +86,16 @@ Result<TokenizerData> Convert(const Json& tj, const Json& cfg,
   t.model = "gpt2";
   const Json& model = tj.value("model", Json::object());
   if (model.value("type", "") != "BPE") {
-    return Unimplemented(path + ": only BPE tokenizer.json models are "
+    return Unimplemented(path +
+                         ": only BPE tokenizer.json models are "
                          "supported");
   }
   ASSIGN_OR_RETURN(t.pre, PreFromHf(tj.value("pre_tokenizer", Json()), path));
 
   std::unordered_map<std::string, int64_t> ids;
   int64_t n = 0;
-  auto place = [&](int64_t id, const std::string& text, int32_t type)
-      -> Status {
+  auto place = [&](int64_t id, const std::string& text,
+                   int32_t type) -> Status {
     if (id < 0 || id > (int64_t{1} << 24)) {
       return DataLoss(path + ": token id " + std::to_string(id) +
                       " is out of range");

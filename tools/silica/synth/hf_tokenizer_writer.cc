@@ -1,10 +1,9 @@
 #include "silica/synth/hf_tokenizer_writer.h"
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <unordered_set>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "silica/synth/hf_pretokenizers.h"
 
@@ -40,16 +39,16 @@ Result<PreTokenizerSetup> SetupFor(const std::string& pre) {
   PreTokenizerSetup s;
   if (pre == "qwen2" || pre == "deepseek-r1-qwen") {
     s.normalizer = Json{{"type", "NFC"}};
-    s.pre_tokenizer = Json{
-        {"type", "Sequence"},
-        {"pretokenizers",
-         Json::array({Split(kQwen2SplitRegex), ByteLevel(false, false, false)})}};
+    s.pre_tokenizer =
+        Json{{"type", "Sequence"},
+             {"pretokenizers", Json::array({Split(kQwen2SplitRegex),
+                                            ByteLevel(false, false, false)})}};
     s.decoder = ByteLevel(false, false, false);
   } else if (pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3") {
-    s.pre_tokenizer = Json{
-        {"type", "Sequence"},
-        {"pretokenizers",
-         Json::array({Split(kLlama3SplitRegex), ByteLevel(false, true, false)})}};
+    s.pre_tokenizer =
+        Json{{"type", "Sequence"},
+             {"pretokenizers", Json::array({Split(kLlama3SplitRegex),
+                                            ByteLevel(false, true, false)})}};
     s.decoder = ByteLevel(true, true, true);
     s.ignore_merges = true;  // llama.cpp sets it for this type too
   } else if (pre == "smollm") {
@@ -64,8 +63,10 @@ Result<PreTokenizerSetup> SetupFor(const std::string& pre) {
     s.pre_tokenizer = ByteLevel(false, true, true);
     s.decoder = ByteLevel(true, true, true);
   } else {
-    return Unimplemented("no Hugging Face pre-tokenizer is known for "
-                         "tokenizer.ggml.pre '" + pre + "'");
+    return Unimplemented(
+        "no Hugging Face pre-tokenizer is known for "
+        "tokenizer.ggml.pre '" +
+        pre + "'");
   }
   return s;
 }
@@ -133,15 +134,14 @@ Result<std::string> HfTokenizerJson(const TokenizerData& tok) {
     const Json bos_b = {{"SpecialToken", {{"id", bos}, {"type_id", 1}}}};
     const Json a = {{"Sequence", {{"id", "A"}, {"type_id", 0}}}};
     const Json b = {{"Sequence", {{"id", "B"}, {"type_id", 1}}}};
-    Json tp = {
-        {"type", "TemplateProcessing"},
-        {"single", Json::array({bos_a, a})},
-        {"pair", Json::array({bos_a, a, bos_b, b})},
-        {"special_tokens",
-         {{bos,
-           {{"id", bos},
-            {"ids", Json::array({*tok.bos_id})},
-            {"tokens", Json::array({bos})}}}}}};
+    Json tp = {{"type", "TemplateProcessing"},
+               {"single", Json::array({bos_a, a})},
+               {"pair", Json::array({bos_a, a, bos_b, b})},
+               {"special_tokens",
+                {{bos,
+                  {{"id", bos},
+                   {"ids", Json::array({*tok.bos_id})},
+                   {"tokens", Json::array({bos})}}}}}};
     post = Json{{"type", "Sequence"},
                 {"processors", Json::array({post, std::move(tp)})}};
   }

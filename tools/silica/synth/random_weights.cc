@@ -82,7 +82,8 @@ Result<std::vector<float>> Llama3RopeFactors(const ArchShape& shape) {
   }
   const Llama3RopeScaling& r = *shape.rope_llama3;
   const int64_t dim = shape.head_dim;
-  const double old_ctx = static_cast<double>(r.original_max_position_embeddings);
+  const double old_ctx =
+      static_cast<double>(r.original_max_position_embeddings);
   const double low_wavelen = old_ctx / r.low_freq_factor;
   const double high_wavelen = old_ctx / r.high_freq_factor;
   std::vector<float> factors;

@@ -1,10 +1,9 @@
 #include "silica/synth/safetensors_emitter.h"
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "io/safetensors_writer.h"
 #include "silica/synth/hf_tokenizer_writer.h"
@@ -75,11 +74,12 @@ Result<std::string> HfConfigJson(const ArchShape& s, const TokenizerData& tok,
   j["architectures"] = Json::array({s.hf_architecture});
   j["attention_bias"] = false;
   j["attention_dropout"] = 0.0;
-  j["bos_token_id"] =
-      real_ids ? Json(s.bos_token_id)
-               : (tok.bos_id ? Json(*tok.bos_id) : Json(nullptr));
-  j["eos_token_id"] = real_ids ? Ids(s.eos_token_ids)
-                               : (tok.eos_id ? Json(*tok.eos_id) : Json(nullptr));
+  j["bos_token_id"] = real_ids
+                          ? Json(s.bos_token_id)
+                          : (tok.bos_id ? Json(*tok.bos_id) : Json(nullptr));
+  j["eos_token_id"] = real_ids
+                          ? Ids(s.eos_token_ids)
+                          : (tok.eos_id ? Json(*tok.eos_id) : Json(nullptr));
   j["head_dim"] = s.head_dim;
   j["hidden_act"] = "silu";
   j["hidden_size"] = s.hidden;
@@ -98,13 +98,12 @@ Result<std::string> HfConfigJson(const ArchShape& s, const TokenizerData& tok,
   j["use_cache"] = true;
   j["vocab_size"] = s.vocab;
   if (s.rope_llama3) {
-    j["rope_scaling"] = {
-        {"factor", s.rope_llama3->factor},
-        {"high_freq_factor", s.rope_llama3->high_freq_factor},
-        {"low_freq_factor", s.rope_llama3->low_freq_factor},
-        {"original_max_position_embeddings",
-         s.rope_llama3->original_max_position_embeddings},
-        {"rope_type", "llama3"}};
+    j["rope_scaling"] = {{"factor", s.rope_llama3->factor},
+                         {"high_freq_factor", s.rope_llama3->high_freq_factor},
+                         {"low_freq_factor", s.rope_llama3->low_freq_factor},
+                         {"original_max_position_embeddings",
+                          s.rope_llama3->original_max_position_embeddings},
+                         {"rope_type", "llama3"}};
   } else {
     j["rope_scaling"] = nullptr;
   }
@@ -168,8 +167,7 @@ Result<std::vector<std::string>> WriteSynthSafetensors(
     w.dtype = dtype;
     w.shape = t.shape;
     w.fill = [shape, t, seed, dtype](std::span<uint8_t> out) {
-      return FillTensorBytes(shape, t, seed, /*gguf_layout=*/false, dtype,
-                             out);
+      return FillTensorBytes(shape, t, seed, /*gguf_layout=*/false, dtype, out);
     };
     total += static_cast<uint64_t>(t.NumElements()) * elem_bytes;
     tensors.push_back(std::move(w));
@@ -178,9 +176,9 @@ Result<std::vector<std::string>> WriteSynthSafetensors(
   const SafetensorsMetadata metadata = {{"format", "pt"}};
   std::vector<std::string> files;
   if (total > max_shard_bytes) {
-    ASSIGN_OR_RETURN(std::vector<std::string> shards,
-                     WriteShardedSafetensors(dir, tensors, max_shard_bytes,
-                                             metadata));
+    ASSIGN_OR_RETURN(
+        std::vector<std::string> shards,
+        WriteShardedSafetensors(dir, tensors, max_shard_bytes, metadata));
     for (const std::string& s : shards) files.push_back((root / s).string());
     files.push_back((root / "model.safetensors.index.json").string());
   } else {

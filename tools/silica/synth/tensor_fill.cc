@@ -33,11 +33,11 @@ Status FillTensorBytes(const ArchShape& shape, const TensorSpec& t,
                     std::to_string(row_bytes * static_cast<uint64_t>(rows)));
   }
   const int64_t chunk_rows = std::max<int64_t>(1, kChunkElems / cols);
-  std::vector<float> buf(static_cast<size_t>(std::min(rows, chunk_rows) * cols));
+  std::vector<float> buf(
+      static_cast<size_t>(std::min(rows, chunk_rows) * cols));
   for (int64_t r0 = 0; r0 < rows; r0 += chunk_rows) {
     const int64_t n = std::min(chunk_rows, rows - r0);
-    RETURN_IF_ERROR(
-        TensorRows(shape, t, seed, gguf_layout, r0, n, buf.data()));
+    RETURN_IF_ERROR(TensorRows(shape, t, seed, gguf_layout, r0, n, buf.data()));
     for (int64_t r = 0; r < n; ++r) {
       RETURN_IF_ERROR(EncodeRow(dtype, buf.data() + r * cols,
                                 out.data() + (r0 + r) * row_bytes, cols));

@@ -60,8 +60,8 @@ Result<TokenizerData> LoadGgufTokenizer(const std::string& path) {
   ASSIGN_OR_RETURN(t.tokens, f->GetStringArray("tokenizer.ggml.tokens"));
   ASSIGN_OR_RETURN(auto types,
                    Optional(f->GetI32Array("tokenizer.ggml.token_type")));
-  t.token_types = types.value_or(
-      std::vector<int32_t>(t.tokens.size(), kTokenNormal));
+  t.token_types =
+      types.value_or(std::vector<int32_t>(t.tokens.size(), kTokenNormal));
   if (t.token_types.size() != t.tokens.size()) {
     return DataLoss(path + ": " + std::to_string(t.token_types.size()) +
                     " token types for " + std::to_string(t.tokens.size()) +
@@ -85,7 +85,8 @@ Result<TokenizerData> LoadGgufTokenizer(const std::string& path) {
                    Optional(f->GetBool("tokenizer.ggml.add_bos_token")));
   ASSIGN_OR_RETURN(t.add_eos,
                    Optional(f->GetBool("tokenizer.ggml.add_eos_token")));
-  ASSIGN_OR_RETURN(auto tmpl, Optional(f->GetString("tokenizer.chat_template")));
+  ASSIGN_OR_RETURN(auto tmpl,
+                   Optional(f->GetString("tokenizer.chat_template")));
   t.chat_template = tmpl.value_or("");
   return t;
 }
@@ -106,7 +107,7 @@ TokenizerData TinyTokenizer(const ArchShape& shape) {
   }
   // A few merges, so BPE merging (and merge ranks) is exercised.
   const std::pair<const char*, const char*> merges[] = {
-      {"Ġ", "t"}, {"h", "e"}, {"i", "n"},  {"Ġt", "he"},
+      {"Ġ", "t"}, {"h", "e"}, {"i", "n"}, {"Ġt", "he"},
       {"e", "r"}, {"Ġ", "a"}, {"o", "n"}, {"r", "e"}};
   for (const auto& [a, b] : merges) {
     t.merges.push_back(std::string(a) + " " + b);
@@ -143,8 +144,8 @@ TokenizerData TinyTokenizer(const ArchShape& shape) {
   return t;
 }
 
-Status FitTokenizer(const std::vector<TokenOverride>& overrides,
-                    int64_t vocab, TokenizerData* tok) {
+Status FitTokenizer(const std::vector<TokenOverride>& overrides, int64_t vocab,
+                    TokenizerData* tok) {
   // A source padded past our vocab (a 152064-token Qwen2 file for a
   // 151936-row model) or with extra trailing specials (Llama 3.2 Vision's
   // <|image|> at 128256) loses them; they could never be produced.
@@ -177,8 +178,10 @@ Status FitTokenizer(const std::vector<TokenOverride>& overrides,
     if (tok->tokens[i] == o.text) continue;  // the source has it already
     if (tok->token_types[i] != kTokenUnused) {
       return InvalidArgument(tok->source + ": token " + std::to_string(o.id) +
-                             " is '" + tok->tokens[i] + "', not unused; "
-                             "cannot make it '" + o.text + "'");
+                             " is '" + tok->tokens[i] +
+                             "', not unused; "
+                             "cannot make it '" +
+                             o.text + "'");
     }
     tok->tokens[i] = o.text;
     tok->token_types[i] = o.token_type;

@@ -37,9 +37,7 @@ struct TokenizerData {
   std::string chat_template;  // empty when the source has none
 
   // Padding (ours or the source's): not part of the real vocabulary.
-  bool IsPadding(size_t id) const {
-    return token_types[id] == kTokenUnused;
-  }
+  bool IsPadding(size_t id) const { return token_types[id] == kTokenUnused; }
 };
 
 // Reads the tokenizer.* keys of a GGUF file (a model or a vocab-only file).
@@ -62,8 +60,8 @@ TokenizerData TinyTokenizer(const ArchShape& shape);
 // to `vocab` tokens. Tokens past `vocab` would have no embedding row: the
 // source may lose trailing unused or control ones (Llama 3.2 Vision's
 // <|image|>, padding), anything else is InvalidArgument.
-Status FitTokenizer(const std::vector<TokenOverride>& overrides,
-                    int64_t vocab, TokenizerData* tok);
+Status FitTokenizer(const std::vector<TokenOverride>& overrides, int64_t vocab,
+                    TokenizerData* tok);
 
 // The tokenizer for `shape`: from `override_path` when not empty (a GGUF
 // with a BPE vocabulary, a tokenizer.json, or a folder with one), else the
