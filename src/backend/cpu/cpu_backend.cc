@@ -11,11 +11,16 @@
 #include "backend/backend.h"
 #include "core/logging.h"
 #include "core/thread_pool.h"
+#include "kernels/cpu/ops.h"
 #include "kernels/ref/ops_ref.h"
 #include "kernels/ref/quant.h"
 
 namespace silica {
 namespace {
+
+// Below this many floats an element-wise op runs on the calling thread:
+// waking the pool costs a few microseconds, as much as the op itself.
+constexpr int64_t kParallelMinElems = int64_t{1} << 16;
 
 bool IsWeightDType(DType d) {
   switch (d) {
@@ -39,7 +44,8 @@ bool IsWeightDType(DType d) {
 class CpuBackend final : public Backend, public OpTable {
  public:
   explicit CpuBackend(int num_threads) : pool_(num_threads) {
-    name_ = "cpu (scalar, " + std::to_string(pool_.num_threads()) +
+    name_ = std::string("cpu (") + cpu::DispatchedTargetName() + ", " +
+            std::to_string(pool_.num_threads()) +
             (pool_.num_threads() == 1 ? " thread)" : " threads)");
   }
 
@@ -107,33 +113,53 @@ class CpuBackend final : public Backend, public OpTable {
 
   void RmsNorm(const float* x, const float* w, int64_t rows, int64_t dim,
                float eps, bool one_plus_w, float* y) override {
-    RmsNormRef(x, w, rows, dim, eps, one_plus_w, y);
+    ForRows(rows, dim, [&](int64_t r0, int64_t r1) {
+      cpu::RmsNorm(x + r0 * dim, w, r1 - r0, dim, eps, one_plus_w,
+                   y + r0 * dim);
+    });
   }
 
   void Rope(float* x, int64_t tokens, int heads, const int32_t* positions,
             const RopeParams& p) override {
-    RopeRef(x, tokens, heads, positions, p);
+    const int64_t row = int64_t{heads} * p.head_dim;
+    ForRows(tokens, row, [&](int64_t t0, int64_t t1) {
+      cpu::Rope(x + t0 * row, t1 - t0, heads, positions + t0, p);
+    });
   }
 
   void SiluMul(const float* gate, const float* up, int64_t n,
                float* out) override {
-    SiluMulRef(gate, up, n, out);
+    ForElems(n, [&](int64_t i0, int64_t i1) {
+      cpu::SiluMul(gate + i0, up + i0, i1 - i0, out + i0);
+    });
   }
 
   void GeluTanhMul(const float* gate, const float* up, int64_t n,
                    float* out) override {
-    GeluTanhMulRef(gate, up, n, out);
+    ForElems(n, [&](int64_t i0, int64_t i1) {
+      cpu::GeluTanhMul(gate + i0, up + i0, i1 - i0, out + i0);
+    });
   }
 
   void Softmax(float* x, int64_t rows, int64_t n) override {
-    SoftmaxRef(x, rows, n);
+    ForRows(rows, n, [&](int64_t r0, int64_t r1) {
+      cpu::Softmax(x + r0 * n, r1 - r0, n);
+    });
   }
 
-  void Add(float* x, const float* y, int64_t n) override { AddRef(x, y, n); }
+  void Add(float* x, const float* y, int64_t n) override {
+    ForElems(n, [&](int64_t i0, int64_t i1) {
+      cpu::Add(x + i0, y + i0, i1 - i0);
+    });
+  }
 
   void StoreKV(const float* k, const float* v, int64_t tokens,
                const int32_t* slot_mapping, PagedKV& kv) override {
-    StoreKVRef(k, v, tokens, slot_mapping, kv);
+    const int64_t row = int64_t{kv.n_kv_heads} * kv.head_dim;
+    ForRows(tokens, row, [&](int64_t t0, int64_t t1) {
+      cpu::StoreKV(k + t0 * row, v + t0 * row, t1 - t0, slot_mapping + t0,
+                   kv);
+    });
   }
 
   void Attention(const float* q, const PagedKV& kv,
@@ -141,11 +167,36 @@ class CpuBackend final : public Backend, public OpTable {
                  float* out) override {
     SILICA_CHECK(p.n_kv_heads > 0 && p.n_heads % p.n_kv_heads == 0);
     SILICA_CHECK(p.n_kv_heads == kv.n_kv_heads && p.head_dim == kv.head_dim);
-    AttentionRef(q, kv, batch, p, out);
+    SILICA_CHECK(kv.dtype == DType::kF32 || kv.dtype == DType::kF16);
+    cpu::Attention(pool_, attention_scratch_, q, kv, batch, p, out);
   }
 
  private:
+  // Splits `rows` rows of `row_elems` floats over the pool when there is
+  // enough work; fn(begin_row, end_row).
+  template <typename Fn>
+  void ForRows(int64_t rows, int64_t row_elems, const Fn& fn) {
+    if (rows <= 0) return;
+    if (rows < 2 || rows * row_elems < kParallelMinElems) {
+      fn(0, rows);
+      return;
+    }
+    pool_.ParallelFor(rows, [&](int64_t b, int64_t e, int) { fn(b, e); });
+  }
+
+  // Splits n elements in whole cache lines (16 floats) so two threads
+  // never write the same line.
+  template <typename Fn>
+  void ForElems(int64_t n, const Fn& fn) {
+    if (n < kParallelMinElems) {
+      if (n > 0) fn(0, n);
+      return;
+    }
+    pool_.ParallelFor(n, [&](int64_t b, int64_t e, int) { fn(b, e); }, 16);
+  }
+
   ThreadPool pool_;
+  cpu::AttentionScratch attention_scratch_;
   std::string name_;
 };
 

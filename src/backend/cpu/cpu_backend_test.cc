@@ -38,7 +38,7 @@ TEST_P(CpuBackendTest, NameReportsTargetAndThreads) {
 TEST_P(CpuBackendTest, RmsNormMatchesRef) {
   for (bool one_plus_w : {false, true}) {
     for (int64_t dim : {64, 576, 1027}) {
-      const int64_t rows = 37;
+      const int64_t rows = 97;  // 97 x 1027 is enough to split over threads
       const auto x = RandomVector(rows * dim, 1, -3, 3);
       const auto w = RandomVector(dim, 2);
       std::vector<float> want(x.size()), got(x);
@@ -63,7 +63,7 @@ TEST_P(CpuBackendTest, RopeMatchesRef) {
       auto freqs = ComputeRopeInvFreq(10000.0, rotary, RopeScaling{});
       ASSERT_TRUE(freqs.ok());
       p.inv_freq = freqs->inv_freq.data();
-      const int64_t tokens = 19;
+      const int64_t tokens = 200;  // enough to split over threads
       const int heads = 6;
       std::vector<int32_t> pos(tokens);
       for (int64_t t = 0; t < tokens; ++t) pos[t] = static_cast<int32_t>(t * 97);
@@ -110,17 +110,20 @@ TEST_P(CpuBackendTest, SoftmaxMatchesRef) {
 
 TEST_P(CpuBackendTest, StoreKVMatchesRef) {
   for (DType dtype : {DType::kF32, DType::kF16}) {
-    const int blocks = 4, bs = 16, heads = 2, hd = 64;
+    // 300 tokens x 256 values: enough to split over threads.
+    const int blocks = 24, bs = 16, heads = 2, hd = 128, tokens = 300;
     const size_t bytes = size_t{blocks} * bs * heads * hd * 4;
     std::vector<uint8_t> k_want(bytes), v_want(bytes), k_got(bytes),
         v_got(bytes);
     PagedKV want{k_want.data(), v_want.data(), dtype, blocks, bs, heads, hd};
     PagedKV got{k_got.data(), v_got.data(), dtype, blocks, bs, heads, hd};
-    const std::vector<int32_t> slots = {37, 2, -1, 63, 16};
-    const auto k = RandomVector(5 * heads * hd, 7);
-    const auto v = RandomVector(5 * heads * hd, 8);
-    StoreKVRef(k.data(), v.data(), 5, slots.data(), want);
-    ops().StoreKV(k.data(), v.data(), 5, slots.data(), got);
+    std::vector<int32_t> slots(tokens);
+    for (int t = 0; t < tokens; ++t) slots[t] = (t * 7) % (blocks * bs);
+    slots[5] = -1;  // padding
+    const auto k = RandomVector(tokens * heads * hd, 7);
+    const auto v = RandomVector(tokens * heads * hd, 8);
+    StoreKVRef(k.data(), v.data(), tokens, slots.data(), want);
+    ops().StoreKV(k.data(), v.data(), tokens, slots.data(), got);
     EXPECT_EQ(k_want, k_got);
     EXPECT_EQ(v_want, v_got);
   }
