@@ -13,7 +13,8 @@
 
 namespace silica {
 
-inline constexpr int kMaxDims = 4;
+// 5: Qwen2.5-VL's patch embedding is [1280, 3, 2, 14, 14] (a 3-D conv).
+inline constexpr int kMaxDims = 5;
 
 struct Shape {
   int rank = 0;

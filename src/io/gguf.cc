@@ -13,7 +13,6 @@ namespace {
 
 constexpr uint32_t kGgufMagic = 0x46554747;  // "GGUF" read little-endian
 constexpr uint64_t kDefaultAlignment = 32;
-constexpr int kMaxGgufDims = 4;
 // Arrays of arrays recurse; a hostile file could nest millions deep (12 bytes
 // a level) and blow the stack. Real files nest at most one level.
 constexpr int kMaxArrayDepth = 8;

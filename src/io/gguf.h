@@ -24,6 +24,9 @@
 
 namespace silica {
 
+// GGUF tensors have at most 4 dimensions (GGML_MAX_DIMS).
+inline constexpr int kMaxGgufDims = 4;
+
 // On-disk metadata value type ids (gguf_type).
 enum class GgufType : uint32_t {
   kUint8 = 0,

@@ -203,7 +203,7 @@ Status GgufWriter::AddTensorImpl(std::string name, DType dtype,
     return InvalidArgument(field + ": dtype " + std::string(DTypeName(dtype)) +
                            " has no GGUF type");
   }
-  if (shape.rank < 0 || shape.rank > kMaxDims) {
+  if (shape.rank < 0 || shape.rank > kMaxGgufDims) {
     return InvalidArgument(field + ": rank " + std::to_string(shape.rank));
   }
   uint64_t elems = 1;
