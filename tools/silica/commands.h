@@ -9,5 +9,6 @@ namespace silica::cli {
 void AddInspectCommand(CLI::App& app, int* exit_code);
 void AddTokenizeCommands(CLI::App& app, int* exit_code);  // + detokenize
 void AddSynthCommand(CLI::App& app, int* exit_code);
+void AddGenerateCommand(CLI::App& app, int* exit_code);
 
 }  // namespace silica::cli

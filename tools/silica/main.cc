@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   silica::cli::AddInspectCommand(app, &exit_code);
   silica::cli::AddTokenizeCommands(app, &exit_code);
   silica::cli::AddSynthCommand(app, &exit_code);
+  silica::cli::AddGenerateCommand(app, &exit_code);
 
   CLI11_PARSE(app, argc, argv);
   return exit_code;

