@@ -1,0 +1,133 @@
+// Matmul for MLX affine-quantized weights (kernels/mlx_affine.h): the
+// decoders for the int8 engine (matmul_int8-inl.h). Per tile of N rows the
+// scales and biases of every group are first converted to f32 and laid out
+// as vectors over the rows (a small scalar pass, k / group_size values per
+// row); codes come straight from the packed words.
+//
+// 4-bit codes: a word holds elements 8u..8u+7, element e in bits 4e..4e+3.
+// Masking the low nibble of each byte gives elements 0,2,4,6 of the word and
+// the high nibble 1,3,5,7, so slot 2u is {8u, 8u+2, 8u+4, 8u+6} and slot
+// 2u+1 the odd ones; x is quantized in that order (ActQSpec::perm8).
+#define HWY_WANT_AVX3_DL  // VNNI (see matmul_int8-inl.h)
+#include <cstdint>
+#include <cstring>
+
+#include "core/half.h"
+#include "kernels/cpu/matmul_internal.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/cpu/matmul_mlx.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+#include "kernels/cpu/matmul_int8-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+#if HWY_TARGET == HWY_AVX3_DL
+#pragma GCC target("avx512vnni")
+#endif
+namespace silica::cpu::HWY_NAMESPACE {
+
+#if SILICA_MM_INT8
+namespace {
+
+inline float LoadScaleF32(DType dtype, const uint8_t* p) {
+  if (dtype == DType::kF32) {
+    float f;
+    std::memcpy(&f, p, 4);
+    return f;
+  }
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return dtype == DType::kF16 ? HalfToFloat(h) : BF16ToFloat(h);
+}
+
+template <int kBits>
+struct DecMlx {
+  static constexpr int kG = 32;
+  static constexpr int kGroupsPerBlock = 1;
+  static constexpr int kBlockElems = 32;
+  static constexpr int kCodeBits = kBits;
+  static constexpr int kZero = 0;
+  static constexpr bool kAsym = true;
+  static constexpr bool kPerm8 = kBits == 4;
+  // Scales then biases, [k / group_size][N].
+  static int64_t ScratchFloats(const internal::MatMulArgs& a) {
+    return 2 * (a.k / a.mlx_group) * kN;
+  }
+
+  const Tile& tile;
+  const float* scales;
+  const float* biases;
+  int group_shift;  // log2(group_size / 32)
+  VU q[8];
+  VF scale, bias;
+
+  DecMlx(const internal::MatMulArgs& a, const Tile& t, float* scratch)
+      : tile(t) {
+    const int64_t groups = a.k / a.mlx_group;
+    const uint64_t esz = a.mlx_sdtype == DType::kF32 ? 4 : 2;
+    float* sc = scratch;
+    float* bi = scratch + groups * kN;
+    for (int r = 0; r < kN; ++r) {
+      const int64_t row = std::min<int64_t>(t.j0 + r, a.n - 1);
+      const uint8_t* srow = a.mlx_scales + row * a.mlx_s_row_bytes;
+      const uint8_t* brow = a.mlx_biases + row * a.mlx_s_row_bytes;
+      for (int64_t g = 0; g < groups; ++g) {
+        sc[g * kN + r] = LoadScaleF32(a.mlx_sdtype, srow + g * esz);
+        bi[g * kN + r] = LoadScaleF32(a.mlx_sdtype, brow + g * esz);
+      }
+    }
+    scales = sc;
+    biases = bi;
+    group_shift = a.mlx_group == 32 ? 0 : (a.mlx_group == 64 ? 1 : 2);
+  }
+
+  HWY_INLINE void Load(int64_t b) {
+    const size_t off = static_cast<size_t>(b) * kBits * 4;  // 32 codes
+    LoadT4(tile.rows, off, q);
+    if constexpr (kBits == 8) LoadT4(tile.rows, off + 16, q + 4);
+    const int64_t g = b >> group_shift;
+    scale = hn::Load(DF(), scales + g * kN);
+    bias = hn::Load(DF(), biases + g * kN);
+  }
+  HWY_INLINE void Group(int) {}
+  HWY_INLINE VU Codes(int, int t) const {
+    if constexpr (kBits == 8) {
+      return q[t];
+    } else {
+      const VU m = hn::Set(DU(), 0x0f0f0f0fu);
+      return t % 2 == 0 ? hn::And(q[t / 2], m)
+                        : hn::And(hn::ShiftRight<4>(q[t / 2]), m);
+    }
+  }
+  HWY_INLINE VF Scale(int) const { return scale; }
+  HWY_INLINE VF Bias(int) const { return bias; }
+};
+
+}  // namespace
+#endif  // SILICA_MM_INT8
+
+void MatMulMlxImpl(ThreadPool& pool, const internal::MatMulArgs& a) {
+#if SILICA_MM_INT8
+  if (a.mlx_bits == 8) {
+    QuantMatMul<DecMlx<8>>(pool, a);
+  } else {
+    QuantMatMul<DecMlx<4>>(pool, a);
+  }
+#else
+  QuantMatMulFallback(pool, a);
+#endif
+}
+
+}  // namespace silica::cpu::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace silica::cpu::internal {
+HWY_EXPORT(MatMulMlxImpl);
+
+void MatMulMlxAffine(ThreadPool& pool, const MatMulArgs& a) {
+  HWY_DYNAMIC_DISPATCH(MatMulMlxImpl)(pool, a);
+}
+}  // namespace silica::cpu::internal
+#endif  // HWY_ONCE

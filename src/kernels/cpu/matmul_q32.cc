@@ -1,0 +1,194 @@
+// Matmul for the 32-element block formats Q8_0, Q4_0, Q4_1, Q5_0, Q5_1:
+// their decoders for the int8 engine (matmul_int8-inl.h). A decoder turns
+// one block of each of N weight rows into G/4 = 8 slot vectors (lane r:
+// 4 codes of row r), plus the per-row scale (and bias) vectors.
+// Block layouts: core/quant_blocks.h.
+#define HWY_WANT_AVX3_DL  // VNNI (see matmul_int8-inl.h)
+#include <cstdint>
+
+#include "kernels/cpu/matmul_internal.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/cpu/matmul_q32.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+#include "kernels/cpu/matmul_int8-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+#if HWY_TARGET == HWY_AVX3_DL
+#pragma GCC target("avx512vnni")
+#endif
+namespace silica::cpu::HWY_NAMESPACE {
+
+const char* MatMulTargetImpl() { return hwy::TargetName(HWY_TARGET); }
+bool MatMulInt8Impl() { return SILICA_MM_INT8 != 0; }
+
+#if SILICA_MM_INT8
+namespace {
+
+// Shared by the five formats: 16 nibble bytes at `qs` give slots 0..3 (low
+// nibbles = elements 0..15) and 4..7 (high nibbles = elements 16..31).
+struct NibbleSlots {
+  VU q[4];
+  HWY_INLINE void Load(const Tile& tile, size_t qs_off) { LoadT4(tile.rows, qs_off, q); }
+  HWY_INLINE VU Get(int t) const {
+    const DU du;
+    const VU m = hn::Set(du, 0x0f0f0f0fu);
+    return t < 4 ? hn::And(q[t], m) : hn::And(hn::ShiftRight<4>(q[t - 4]), m);
+  }
+};
+
+// The fifth bits of Q5_0/Q5_1: bit e of the 32-bit qh is element e's bit 4.
+// Slot t needs bits 4t..4t+3 spread to bit 4 of its four bytes: multiplying
+// the nibble by 0x02040810 moves bit i to bit 8i+4 without carries.
+HWY_INLINE VU FifthBits(VU qh, int t) {
+  const DU du;
+  const VU nib = hn::And(hn::ShiftRightSame(qh, 4 * t), hn::Set(du, 0xfu));
+  return hn::And(hn::Mul(nib, hn::Set(du, 0x02040810u)), hn::Set(du, 0x10101010u));
+}
+
+// Common constants of a 32-element block decoder.
+struct Block32 {
+  static constexpr int kG = 32;
+  static constexpr int kGroupsPerBlock = 1;
+  static constexpr int kBlockElems = 32;
+  static constexpr bool kPerm8 = false;
+  static int64_t ScratchFloats(const internal::MatMulArgs&) { return 0; }
+  HWY_INLINE void Group(int) {}
+};
+
+struct DecQ8_0 : Block32 {
+  static constexpr int kCodeBits = 8;
+  static constexpr int kZero = 128;  // codes are the int8 values + 128
+  static constexpr bool kAsym = false;
+  const Tile& tile;
+  VU q[8];
+  VF scale;
+  DecQ8_0(const internal::MatMulArgs&, const Tile& t, float*) : tile(t) {}
+  HWY_INLINE void Load(int64_t b) {
+    const size_t off = static_cast<size_t>(b) * 34;
+    LoadT4(tile.rows, off + 2, q);
+    LoadT4(tile.rows, off + 18, q + 4);
+    scale = F16LowToF32(tile.Gather(off));
+  }
+  HWY_INLINE VU Codes(int, int t) const {
+    return hn::Xor(q[t], hn::Set(DU(), 0x80808080u));
+  }
+  HWY_INLINE VF Scale(int) const { return scale; }
+  HWY_INLINE VF Bias(int) const { return hn::Zero(DF()); }
+};
+
+struct DecQ4_0 : Block32 {
+  static constexpr int kCodeBits = 4;
+  static constexpr int kZero = 8;
+  static constexpr bool kAsym = false;
+  const Tile& tile;
+  NibbleSlots nib;
+  VF scale;
+  DecQ4_0(const internal::MatMulArgs&, const Tile& t, float*) : tile(t) {}
+  HWY_INLINE void Load(int64_t b) {
+    const size_t off = static_cast<size_t>(b) * 18;
+    nib.Load(tile, off + 2);
+    scale = F16LowToF32(tile.Gather(off));
+  }
+  HWY_INLINE VU Codes(int, int t) const { return nib.Get(t); }
+  HWY_INLINE VF Scale(int) const { return scale; }
+  HWY_INLINE VF Bias(int) const { return hn::Zero(DF()); }
+};
+
+struct DecQ4_1 : Block32 {
+  static constexpr int kCodeBits = 4;
+  static constexpr int kZero = 0;
+  static constexpr bool kAsym = true;
+  const Tile& tile;
+  NibbleSlots nib;
+  VF scale, bias;
+  DecQ4_1(const internal::MatMulArgs&, const Tile& t, float*) : tile(t) {}
+  HWY_INLINE void Load(int64_t b) {
+    const size_t off = static_cast<size_t>(b) * 20;
+    nib.Load(tile, off + 4);
+    const VU dm = tile.Gather(off);
+    scale = F16LowToF32(dm);
+    bias = F16LowToF32(hn::ShiftRight<16>(dm));
+  }
+  HWY_INLINE VU Codes(int, int t) const { return nib.Get(t); }
+  HWY_INLINE VF Scale(int) const { return scale; }
+  HWY_INLINE VF Bias(int) const { return bias; }
+};
+
+struct DecQ5_0 : Block32 {
+  static constexpr int kCodeBits = 5;
+  static constexpr int kZero = 16;
+  static constexpr bool kAsym = false;
+  const Tile& tile;
+  NibbleSlots nib;
+  VU qh;
+  VF scale;
+  DecQ5_0(const internal::MatMulArgs&, const Tile& t, float*) : tile(t) {}
+  HWY_INLINE void Load(int64_t b) {
+    const size_t off = static_cast<size_t>(b) * 22;
+    nib.Load(tile, off + 6);
+    scale = F16LowToF32(tile.Gather(off));
+    qh = tile.Gather(off + 2);
+  }
+  HWY_INLINE VU Codes(int, int t) const { return hn::Or(nib.Get(t), FifthBits(qh, t)); }
+  HWY_INLINE VF Scale(int) const { return scale; }
+  HWY_INLINE VF Bias(int) const { return hn::Zero(DF()); }
+};
+
+struct DecQ5_1 : Block32 {
+  static constexpr int kCodeBits = 5;
+  static constexpr int kZero = 0;
+  static constexpr bool kAsym = true;
+  const Tile& tile;
+  NibbleSlots nib;
+  VU qh;
+  VF scale, bias;
+  DecQ5_1(const internal::MatMulArgs&, const Tile& t, float*) : tile(t) {}
+  HWY_INLINE void Load(int64_t b) {
+    const size_t off = static_cast<size_t>(b) * 24;
+    nib.Load(tile, off + 8);
+    const VU dm = tile.Gather(off);
+    scale = F16LowToF32(dm);
+    bias = F16LowToF32(hn::ShiftRight<16>(dm));
+    qh = tile.Gather(off + 4);
+  }
+  HWY_INLINE VU Codes(int, int t) const { return hn::Or(nib.Get(t), FifthBits(qh, t)); }
+  HWY_INLINE VF Scale(int) const { return scale; }
+  HWY_INLINE VF Bias(int) const { return bias; }
+};
+
+}  // namespace
+#endif  // SILICA_MM_INT8
+
+void MatMulQ32Impl(ThreadPool& pool, const internal::MatMulArgs& a) {
+#if SILICA_MM_INT8
+  switch (a.dtype) {
+    case DType::kQ8_0: return QuantMatMul<DecQ8_0>(pool, a);
+    case DType::kQ4_0: return QuantMatMul<DecQ4_0>(pool, a);
+    case DType::kQ4_1: return QuantMatMul<DecQ4_1>(pool, a);
+    case DType::kQ5_0: return QuantMatMul<DecQ5_0>(pool, a);
+    case DType::kQ5_1: return QuantMatMul<DecQ5_1>(pool, a);
+    default: return;
+  }
+#else
+  QuantMatMulFallback(pool, a);
+#endif
+}
+
+}  // namespace silica::cpu::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace silica::cpu::internal {
+HWY_EXPORT(MatMulQ32Impl);
+HWY_EXPORT(MatMulTargetImpl);
+HWY_EXPORT(MatMulInt8Impl);
+
+void MatMulQ32(ThreadPool& pool, const MatMulArgs& a) {
+  HWY_DYNAMIC_DISPATCH(MatMulQ32Impl)(pool, a);
+}
+const char* MatMulTarget() { return HWY_DYNAMIC_DISPATCH(MatMulTargetImpl)(); }
+bool MatMulInt8() { return HWY_DYNAMIC_DISPATCH(MatMulInt8Impl)(); }
+}  // namespace silica::cpu::internal
+#endif  // HWY_ONCE
