@@ -14,6 +14,7 @@
 #include "core/dtype.h"
 #include "core/status.h"
 #include "core/tensor_view.h"
+#include "kernels/mlx_affine.h"  // MlxAffineView
 #include "kernels/op_params.h"  // RopeParams, PagedKV, AttentionBatch/Params
 
 namespace silica {
@@ -49,6 +50,14 @@ class OpTable {
   virtual Status Embed(const TensorView& table, const int32_t* ids,
                        int64_t n, float* out) = 0;
 
+  // MatMul / Embed for an MLX affine-quantized weight (packed words +
+  // per-group scales and biases, kernels/mlx_affine.h). A backend without
+  // them answers Unimplemented.
+  virtual Status MatMulMlx(const float* x, int64_t m, const MlxAffineView& w,
+                           float* y);
+  virtual Status EmbedMlx(const MlxAffineView& table, const int32_t* ids,
+                          int64_t n, float* out);
+
   // Per row of `dim`: y = x / sqrt(mean(x^2) + eps) * g, where g = w, or
   // 1 + w for Gemma's norm. y may alias x.
   virtual void RmsNorm(const float* x, const float* w, int64_t rows,
@@ -83,5 +92,14 @@ class OpTable {
                          const AttentionBatch& batch,
                          const AttentionParams& p, float* out) = 0;
 };
+
+inline Status OpTable::MatMulMlx(const float*, int64_t, const MlxAffineView&,
+                                 float*) {
+  return Unimplemented("this backend has no MLX affine matmul");
+}
+inline Status OpTable::EmbedMlx(const MlxAffineView&, const int32_t*, int64_t,
+                                float*) {
+  return Unimplemented("this backend has no MLX affine embedding");
+}
 
 }  // namespace silica

@@ -22,8 +22,11 @@ struct RopeParams {
   float attention_factor = 1.0f;  // yarn's cos/sin scale; 1 otherwise
 };
 
-// A paged KV cache of one layer: K and V each [num_blocks, block_size,
-// n_kv_heads, head_dim], element type F32 or F16.
+// A paged KV cache of one layer: K and V each [num_blocks, n_kv_heads,
+// block_size, head_dim], element type F32 or F16. Heads are outside the
+// slots within a block so that one kv head's keys of a block are one
+// contiguous run (4 KiB for 16 x 128 halves): attention streams them with
+// the hardware prefetcher instead of hopping n_kv_heads * head_dim per key.
 struct PagedKV {
   void* k = nullptr;
   void* v = nullptr;
@@ -33,6 +36,15 @@ struct PagedKV {
   int n_kv_heads = 0;
   int head_dim = 0;
 };
+
+// Element offset of (slot, kv head, dim 0) in PagedKV::k or ::v, where slot
+// = block * block_size + offset within the block.
+inline int64_t KVOffset(const PagedKV& kv, int64_t slot, int head) {
+  const int64_t block = slot / kv.block_size;
+  const int64_t in_block = slot % kv.block_size;
+  return ((block * kv.n_kv_heads + head) * kv.block_size + in_block) *
+         kv.head_dim;
+}
 
 // Geometry of a flat, variable-length batch: sequence s owns query tokens
 // [query_start[s], query_start[s+1]) which are the last tokens of its

@@ -11,9 +11,8 @@
 #include "backend/backend.h"
 #include "core/logging.h"
 #include "core/thread_pool.h"
+#include "kernels/cpu/matmul.h"
 #include "kernels/cpu/ops.h"
-#include "kernels/ref/ops_ref.h"
-#include "kernels/ref/quant.h"
 
 namespace silica {
 namespace {
@@ -22,30 +21,15 @@ namespace {
 // waking the pool costs a few microseconds, as much as the op itself.
 constexpr int64_t kParallelMinElems = int64_t{1} << 16;
 
-bool IsWeightDType(DType d) {
-  switch (d) {
-    case DType::kF32:
-    case DType::kF16:
-    case DType::kBF16:
-    case DType::kQ8_0:
-    case DType::kQ4_0:
-    case DType::kQ4_1:
-    case DType::kQ5_0:
-    case DType::kQ5_1:
-    case DType::kQ4_K:
-    case DType::kQ5_K:
-    case DType::kQ6_K:
-      return true;
-    default:
-      return false;
-  }
-}
-
 class CpuBackend final : public Backend, public OpTable {
  public:
   explicit CpuBackend(int num_threads) : pool_(num_threads) {
-    name_ = std::string("cpu (") + cpu::DispatchedTargetName() + ", " +
-            std::to_string(pool_.num_threads()) +
+    // The matmul and the other kernels dispatch separately (matmul also
+    // compiles the AVX-512 VNNI target); name both when they differ.
+    const std::string mm = cpu::MatMulTargetName();
+    const std::string ops = cpu::DispatchedTargetName();
+    name_ = "cpu (" + (mm == ops ? mm : mm + " matmul, " + ops + " ops") +
+            ", " + std::to_string(pool_.num_threads()) +
             (pool_.num_threads() == 1 ? " thread)" : " threads)");
   }
 
@@ -57,7 +41,7 @@ class CpuBackend final : public Backend, public OpTable {
     switch (op) {
       case Op::kMatMul:
       case Op::kEmbed:
-        return IsWeightDType(dtype);
+        return cpu::MatMulSupports(dtype);
       case Op::kAttention:  // the dtype is the KV cache's
         return dtype == DType::kF32 || dtype == DType::kF16;
       default:
@@ -67,48 +51,22 @@ class CpuBackend final : public Backend, public OpTable {
 
   Status MatMul(const float* x, int64_t m, const TensorView& w,
                 float* y) override {
-    if (!IsWeightDType(w.dtype)) {
-      return Unimplemented("cpu matmul: weight dtype " +
-                           std::string(DTypeName(w.dtype)) +
-                           " is not supported");
-    }
-    if (w.shape.rank != 2 || m < 0) {
-      return InvalidArgument("cpu matmul: weight must be [n, k], got " +
-                             w.shape.ToString());
-    }
-    const int64_t n = w.shape[0], k = w.shape[1];
-    const uint64_t row_bytes = w.RowBytes();
-    const auto* base = static_cast<const uint8_t*>(w.data);
-    Status status;
-    std::vector<Status> errors(pool_.num_threads());
-    pool_.ParallelFor(n, [&](int64_t begin, int64_t end, int t) {
-      std::vector<float> row(k);
-      for (int64_t j = begin; j < end; ++j) {
-        Status s = DequantizeRow(w.dtype, base + j * row_bytes, row.data(), k);
-        if (!s.ok()) {
-          errors[t] = s;
-          return;
-        }
-        for (int64_t i = 0; i < m; ++i) {
-          const float* xi = x + i * k;
-          double acc = 0;
-          for (int64_t e = 0; e < k; ++e) acc += double{xi[e]} * row[e];
-          y[i * n + j] = static_cast<float>(acc);
-        }
-      }
-    });
-    for (Status& s : errors) RETURN_IF_ERROR(s);
-    return Status::Ok();
+    return cpu::MatMul(pool_, x, m, w, y);
   }
 
   Status Embed(const TensorView& table, const int32_t* ids, int64_t n,
                float* out) override {
-    if (!IsWeightDType(table.dtype)) {
-      return Unimplemented("cpu embed: table dtype " +
-                           std::string(DTypeName(table.dtype)) +
-                           " is not supported");
-    }
-    return EmbedRef(table, ids, n, out);
+    return cpu::EmbedRows(table, ids, n, out);
+  }
+
+  Status MatMulMlx(const float* x, int64_t m, const MlxAffineView& w,
+                   float* y) override {
+    return cpu::MatMulMlx(pool_, x, m, w, y);
+  }
+
+  Status EmbedMlx(const MlxAffineView& table, const int32_t* ids, int64_t n,
+                  float* out) override {
+    return cpu::EmbedRowsMlx(table, ids, n, out);
   }
 
   void RmsNorm(const float* x, const float* w, int64_t rows, int64_t dim,

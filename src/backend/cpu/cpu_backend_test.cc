@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "backend/backend.h"
+#include "kernels/cpu/matmul.h"
 #include "kernels/cpu/ops_test_util.h"
 #include "kernels/ref/ops_ref.h"
 #include "kernels/ref/quant.h"
@@ -205,13 +208,29 @@ TEST_P(CpuBackendTest, MatMulMatchesDequantizedProduct) {
         }
       }
       ASSERT_TRUE(ops().MatMul(x.data(), m, w, got.data()).ok());
-      // Quantized paths may quantize activations too: a loose bound.
-      const double tol = dtype == DType::kF32 || dtype == DType::kF16 ||
-                                 dtype == DType::kBF16
-                             ? 1e-4
-                             : 3e-2;
-      EXPECT_LE(WorstError(got.data(), want.data(), got.size(), tol, tol), 1.0)
-          << DTypeName(dtype) << " m=" << m;
+      // Exact f32 products for float weights; for quantized weights the
+      // kernel may round x to int8 per 32-element block (step d_b =
+      // amax_b / 127), which moves each output by at most
+      // sum_b d_b / 2 * sum_{e in b} |w_e| (kernels/cpu/matmul.h).
+      const bool quantizes = cpu::MatMulQuantizesActivations(dtype);
+      for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = 0; j < n; ++j) {
+          double bound = 0, magnitude = 0;
+          for (int64_t b = 0; b < k; b += 32) {
+            double amax = 0, wsum = 0;
+            for (int64_t e = b; e < b + 32; ++e) {
+              amax = std::max(amax, std::abs(double{x[i * k + e]}));
+              wsum += std::abs(double{w_deq[j * k + e]});
+              magnitude += std::abs(double{x[i * k + e]} * w_deq[j * k + e]);
+            }
+            if (quantizes) bound += amax / 127 / 2 * wsum;
+          }
+          bound += 1e-5 * magnitude + 1e-6;  // f32 accumulation
+          EXPECT_LE(std::abs(got[i * n + j] - want[i * n + j]), bound)
+              << DTypeName(dtype) << " m=" << m << " (" << i << ", " << j
+              << ")";
+        }
+      }
     }
   }
 }

@@ -7,6 +7,7 @@
 // tile into scratch. Masked keys (outside the causal or sliding window) are
 // never loaded into arithmetic: a row's key range is clipped first.
 #include <algorithm>
+#include <cstddef>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -18,6 +19,7 @@
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/cpu/ops_attention.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "hwy/contrib/math/math-inl.h"
 
@@ -35,14 +37,30 @@ struct AttentionTile {
 // Rows (query x head pairs) per tile: enough to amortize a K/V block over
 // many dot products, few enough that the accumulators stay in L2.
 inline constexpr int kTileRows = 64;
+// K (and as many V) floats gathered per online-softmax step, whole blocks
+// and at least one: the per-step work of a row (max, exp, rescale) is paid
+// once per chunk. Decode tiles (few rows) keep the chunk in L1; prefill
+// tiles reuse it across many rows, so a larger one amortizes more.
+inline constexpr int kChunkFloatsDecode = 2048;
+inline constexpr int kChunkFloatsPrefill = 4096;
+static_assert(kChunkFloatsPrefill >= kChunkFloatsDecode);  // scratch sizing
+inline constexpr int kDecodeRows = 8;
+
 // Score buffer padding: the widest vector (AVX-512 f32) in lanes.
 inline constexpr int kMaxLanes = 16;
+
+inline int ChunkBlocks(int block_size, int head_dim, int rows) {
+  const int floats = rows <= kDecodeRows ? kChunkFloatsDecode
+                                         : kChunkFloatsPrefill;
+  return std::max(1, floats / head_dim / block_size);
+}
 
 inline size_t ScratchFloats(const AttentionParams& p, int block_size,
                             int rows) {
   const size_t d = p.head_dim;
-  return 2 * rows * d + 2 * size_t(block_size) * d + 2 * rows + block_size +
-         2 * kMaxLanes;
+  const size_t chunk =
+      size_t(ChunkBlocks(block_size, p.head_dim, rows)) * block_size;
+  return 2 * rows * d + 2 * chunk * d + 2 * rows + chunk + 2 * kMaxLanes;
 }
 
 }  // namespace silica::cpu
@@ -53,19 +71,78 @@ namespace silica {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Widens n rows of d halves (row stride `stride` elements) to dense f32.
-void WidenRows(const uint16_t* src, int64_t stride, int n, int d, float* dst) {
-  const hn::ScalableTag<float> df;
-  const hn::Rebind<hwy::float16_t, decltype(df)> dh;
-  const int nl = static_cast<int>(hn::Lanes(df));
-  for (int j = 0; j < n; ++j) {
-    const auto* s = reinterpret_cast<const hwy::float16_t*>(src + j * stride);
-    float* o = dst + j * d;
-    int e = 0;
-    for (; e + nl <= d; e += nl) {
-      hn::StoreU(hn::PromoteTo(df, hn::LoadU(dh, s + e)), df, o + e);
+// Prefetches the K and V runs of the next chunk's blocks, one cache line
+// of each per Next(), so the fetches spread over the work on this chunk
+// instead of flooding the miss buffers all at once.
+class ChunkPrefetch {
+ public:
+  ChunkPrefetch(const uint8_t* k, const uint8_t* v, int64_t run_bytes)
+      : k_(k), v_(v), run_bytes_(run_bytes) {}
+  void Add(int64_t byte_offset) {
+    if (n_ < kMaxRuns) runs_[n_++] = byte_offset;
+  }
+  void Next() {
+    if (run_ >= n_) return;
+    hwy::Prefetch(k_ + runs_[run_] + off_);
+    hwy::Prefetch(v_ + runs_[run_] + off_);
+    off_ += 64;
+    if (off_ >= run_bytes_) {
+      off_ = 0;
+      ++run_;
     }
-    for (; e < d; ++e) o[e] = HalfToFloat(src[j * stride + e]);
+  }
+  void Rest() {
+    while (run_ < n_) Next();
+  }
+
+ private:
+  static constexpr int kMaxRuns = 64;
+  const uint8_t* k_;
+  const uint8_t* v_;
+  int64_t run_bytes_;
+  int64_t runs_[kMaxRuns];
+  int n_ = 0, run_ = 0;
+  int64_t off_ = 0;
+};
+
+// Widens n contiguous K and V elements (halves or floats) to f32, issuing
+// one prefetch per 64 bytes of K consumed.
+void GatherRun(const void* k, const void* v, DType dtype, int64_t n,
+               float* kdst, float* vdst, ChunkPrefetch& ahead) {
+  const hn::ScalableTag<float> df;
+  const int64_t nl = static_cast<int64_t>(hn::Lanes(df));
+  int64_t e = 0;
+  if (dtype == DType::kF16) {
+    const hn::Rebind<hwy::float16_t, decltype(df)> dh;
+    const auto* ks = static_cast<const hwy::float16_t*>(k);
+    const auto* vs = static_cast<const hwy::float16_t*>(v);
+    for (int64_t bytes = 0; e + nl <= n; e += nl) {
+      hn::StoreU(hn::PromoteTo(df, hn::LoadU(dh, ks + e)), df, kdst + e);
+      hn::StoreU(hn::PromoteTo(df, hn::LoadU(dh, vs + e)), df, vdst + e);
+      if ((bytes += nl * 2) >= 64) {
+        ahead.Next();
+        bytes = 0;
+      }
+    }
+    for (; e < n; ++e) {
+      kdst[e] = HalfToFloat(static_cast<const uint16_t*>(k)[e]);
+      vdst[e] = HalfToFloat(static_cast<const uint16_t*>(v)[e]);
+    }
+  } else {
+    const auto* ks = static_cast<const float*>(k);
+    const auto* vs = static_cast<const float*>(v);
+    for (int64_t bytes = 0; e + nl <= n; e += nl) {
+      hn::StoreU(hn::LoadU(df, ks + e), df, kdst + e);
+      hn::StoreU(hn::LoadU(df, vs + e), df, vdst + e);
+      if ((bytes += nl * 4) >= 64) {
+        ahead.Next();
+        bytes = 0;
+      }
+    }
+    for (; e < n; ++e) {
+      kdst[e] = ks[e];
+      vdst[e] = vs[e];
+    }
   }
 }
 
@@ -86,13 +163,45 @@ float Dot(const float* a, const float* b, int d) {
   return s;
 }
 
+#if HWY_TARGET != HWY_SCALAR
+// Folds the 128-bit blocks of v together and stores the 4 resulting lanes.
+template <class D>
+HWY_INLINE void FoldBlocksAndStore(D d, hn::Vec<D> v, float* out) {
+  if constexpr (hn::MaxLanes(D()) > 4) {
+    const hn::Half<D> dh;
+    FoldBlocksAndStore(dh, hn::Add(hn::LowerHalf(dh, v), hn::UpperHalf(dh, v)),
+                       out);
+  } else {
+    hn::StoreU(v, d, out);
+  }
+}
+
+// out[0..3] = the lane sums of a0..a3. Transposing within 128-bit blocks
+// first costs about half of four separate horizontal reductions.
+template <class D>
+HWY_INLINE void SumOfLanes4(D d, hn::Vec<D> a0, hn::Vec<D> a1, hn::Vec<D> a2,
+                            hn::Vec<D> a3, float* out) {
+  const hn::Repartition<uint64_t, D> d64;
+  // Per block: [a0 0+2, a1 0+2, a0 1+3, a1 1+3] and the same for a2, a3.
+  const auto t0 = hn::BitCast(d64, hn::Add(hn::InterleaveLower(d, a0, a1),
+                                           hn::InterleaveUpper(d, a0, a1)));
+  const auto t1 = hn::BitCast(d64, hn::Add(hn::InterleaveLower(d, a2, a3),
+                                           hn::InterleaveUpper(d, a2, a3)));
+  // Per block: [a0, a1, a2, a3] partial sums.
+  const auto u = hn::Add(hn::BitCast(d, hn::InterleaveLower(d64, t0, t1)),
+                         hn::BitCast(d, hn::InterleaveUpper(d64, t0, t1)));
+  FoldBlocksAndStore(d, u, out);
+}
+#endif
+
 // scores[j] = q · key j for n keys (key j at keys + j * stride), four keys
 // per pass so each load of q feeds four FMAs.
 void Scores(const float* q, const float* keys, int64_t stride, int n, int d,
             float* scores) {
+  int j = 0;
+#if HWY_TARGET != HWY_SCALAR
   const hn::ScalableTag<float> df;
   const int nl = static_cast<int>(hn::Lanes(df));
-  int j = 0;
   if (d % nl == 0) {
     for (; j + 4 <= n; j += 4) {
       const float* k0 = keys + j * stride;
@@ -108,20 +217,18 @@ void Scores(const float* q, const float* keys, int64_t stride, int n, int d,
         a2 = hn::MulAdd(qv, hn::LoadU(df, k2 + e), a2);
         a3 = hn::MulAdd(qv, hn::LoadU(df, k3 + e), a3);
       }
-      scores[j] = hn::GetLane(hn::SumOfLanes(df, a0));
-      scores[j + 1] = hn::GetLane(hn::SumOfLanes(df, a1));
-      scores[j + 2] = hn::GetLane(hn::SumOfLanes(df, a2));
-      scores[j + 3] = hn::GetLane(hn::SumOfLanes(df, a3));
+      SumOfLanes4(df, a0, a1, a2, a3, scores + j);
     }
   }
+#endif
   for (; j < n; ++j) scores[j] = Dot(q, keys + j * stride, d);
 }
 
-// Online-softmax update of one row with n scores (already scaled and
-// capped; entries [n, padded) hold -inf): returns the row's new max and
-// turns the scores into exp(score - new max).
+// Online-softmax step of one row over n scores (already scaled; entries
+// [n, padded) hold -inf): applies the softcap, turns the scores into
+// exp(score - new max) and returns the new max; *sum gets their total.
 float ExpScores(float* scores, int n, int padded, float softcap,
-                float row_max) {
+                float row_max, float* sum) {
   const hn::ScalableTag<float> df;
   const int nl = static_cast<int>(hn::Lanes(df));
   if (softcap > 0.0f) {
@@ -138,22 +245,44 @@ float ExpScores(float* scores, int n, int padded, float softcap,
   }
   const float new_max = hn::GetLane(hn::MaxOfLanes(df, vmax));
   const auto m = hn::Set(df, new_max);
+  auto vsum = hn::Zero(df);
   for (int j = 0; j < padded; j += nl) {
     // exp(-inf) is 0: Exp zeroes everything below its valid range.
-    hn::StoreU(hn::Exp(df, hn::Sub(hn::LoadU(df, scores + j), m)), df,
-               scores + j);
+    const auto e = hn::Exp(df, hn::Sub(hn::LoadU(df, scores + j), m));
+    vsum = hn::Add(vsum, e);
+    hn::StoreU(e, df, scores + j);
   }
+  *sum = hn::GetLane(hn::SumOfLanes(df, vsum));
   return new_max;
 }
 
-// acc = acc * corr + sum_j p[j] * value j, one vector of acc at a time so
-// acc is loaded and stored once per block.
+// acc = acc * corr + sum_j p[j] * value j. Four vectors of acc at a time:
+// each is one FMA chain over the keys, and four independent chains hide the
+// FMA latency; acc is loaded and stored once per block.
 void AccumulateValues(const float* p, const float* values, int64_t stride,
                       int n, int d, float corr, float* acc) {
   const hn::ScalableTag<float> df;
   const int nl = static_cast<int>(hn::Lanes(df));
   const auto vc = hn::Set(df, corr);
   int e = 0;
+  for (; e + 4 * nl <= d; e += 4 * nl) {
+    auto a0 = hn::Mul(hn::LoadU(df, acc + e), vc);
+    auto a1 = hn::Mul(hn::LoadU(df, acc + e + nl), vc);
+    auto a2 = hn::Mul(hn::LoadU(df, acc + e + 2 * nl), vc);
+    auto a3 = hn::Mul(hn::LoadU(df, acc + e + 3 * nl), vc);
+    const float* v = values + e;
+    for (int j = 0; j < n; ++j, v += stride) {
+      const auto pj = hn::Set(df, p[j]);
+      a0 = hn::MulAdd(pj, hn::LoadU(df, v), a0);
+      a1 = hn::MulAdd(pj, hn::LoadU(df, v + nl), a1);
+      a2 = hn::MulAdd(pj, hn::LoadU(df, v + 2 * nl), a2);
+      a3 = hn::MulAdd(pj, hn::LoadU(df, v + 3 * nl), a3);
+    }
+    hn::StoreU(a0, df, acc + e);
+    hn::StoreU(a1, df, acc + e + nl);
+    hn::StoreU(a2, df, acc + e + 2 * nl);
+    hn::StoreU(a3, df, acc + e + 3 * nl);
+  }
   for (; e + nl <= d; e += nl) {
     auto a = hn::Mul(hn::LoadU(df, acc + e), vc);
     for (int j = 0; j < n; ++j) {
@@ -184,15 +313,17 @@ void AttendTileImpl(const float* q, const PagedKV& kv,
   const int32_t* table =
       batch.block_table + int64_t{tile.seq} * batch.max_blocks_per_seq;
   const int rows = (tile.q_end - tile.q_begin) * group;
-  const int64_t kv_row = int64_t{kv.n_kv_heads} * d;
+  const int64_t elem = kv.dtype == DType::kF16 ? 2 : 4;
 
-  float* qs = scratch;                             // [rows, d] q * scale
-  float* acc = qs + int64_t{rows} * d;             // [rows, d]
-  float* kbuf = acc + int64_t{rows} * d;           // [bs, d] widened K
-  float* vbuf = kbuf + int64_t{bs} * d;            // [bs, d] widened V
-  float* row_max = vbuf + int64_t{bs} * d;         // [rows]
-  float* row_sum = row_max + rows;                 // [rows]
-  float* scores = row_sum + rows;                  // [bs + padding]
+  const int chunk_blocks = cpu::ChunkBlocks(bs, d, rows);
+  const int64_t chunk_keys = int64_t{chunk_blocks} * bs;
+  float* qs = scratch;                        // [rows, d] q * scale
+  float* acc = qs + int64_t{rows} * d;        // [rows, d]
+  float* kbuf = acc + int64_t{rows} * d;      // [chunk_keys, d] K as f32
+  float* vbuf = kbuf + chunk_keys * d;        // [chunk_keys, d] V as f32
+  float* row_max = vbuf + chunk_keys * d;     // [rows]
+  float* row_sum = row_max + rows;            // [rows]
+  float* scores = row_sum + rows;             // [chunk_keys + padding]
 
   auto pos_of = [&](int i) { return len - n_query + i; };
   auto lo_of = [&](int i) {
@@ -219,28 +350,32 @@ void AttendTileImpl(const float* q, const PagedKV& kv,
   // the next, so their union is one range and every key in it was written.
   const int key_lo = lo_of(tile.q_begin);
   const int key_hi = pos_of(tile.q_end - 1);
-  for (int b = key_lo / bs; b <= key_hi / bs; ++b) {
-    const int c0 = std::max(key_lo, b * bs);
-    const int c1 = std::min(key_hi, b * bs + bs - 1);
-    const int nk = c1 - c0 + 1;
-    const int64_t first =
-        (int64_t{table[b]} * bs + (c0 - b * bs)) * kv_row + int64_t{tile.kv_head} * d;
-    const float* keys;
-    const float* values;
-    int64_t stride;
-    if (kv.dtype == DType::kF16) {
-      WidenRows(static_cast<const uint16_t*>(kv.k) + first, kv_row, nk, d,
-                kbuf);
-      WidenRows(static_cast<const uint16_t*>(kv.v) + first, kv_row, nk, d,
-                vbuf);
-      keys = kbuf;
-      values = vbuf;
-      stride = d;
-    } else {
-      keys = static_cast<const float*>(kv.k) + first;
-      values = static_cast<const float*>(kv.v) + first;
-      stride = kv_row;
+  const int last_block = key_hi / bs;
+  const auto* kbase = static_cast<const uint8_t*>(kv.k);
+  const auto* vbase = static_cast<const uint8_t*>(kv.v);
+  for (int b0 = key_lo / bs; b0 <= last_block; b0 += chunk_blocks) {
+    const int b1 = std::min(last_block + 1, b0 + chunk_blocks);  // exclusive
+    const int c0 = std::max(key_lo, b0 * bs);
+    const int c1 = std::min(key_hi, b1 * bs - 1);  // inclusive
+    // Blocks sit anywhere in the pool, so the hardware prefetcher cannot
+    // run ahead across them: fetch the next chunk's runs while this one is
+    // gathered and computed.
+    ChunkPrefetch ahead(kbase, vbase, int64_t{bs} * d * elem);
+    for (int b = b1; b < std::min(last_block + 1, b1 + chunk_blocks); ++b) {
+      ahead.Add(KVOffset(kv, int64_t{table[b]} * bs, tile.kv_head) * elem);
     }
+    // Gather the chunk's keys, block by block, as dense f32 rows.
+    for (int b = b0; b < b1; ++b) {
+      const int k0 = std::max(c0, b * bs), k1 = std::min(c1, b * bs + bs - 1);
+      const int64_t off =
+          KVOffset(kv, int64_t{table[b]} * bs + (k0 - b * bs), tile.kv_head) *
+          elem;
+      GatherRun(kbase + off, vbase + off, kv.dtype, int64_t{k1 - k0 + 1} * d,
+                kbuf + int64_t{k0 - c0} * d, vbuf + int64_t{k0 - c0} * d,
+                ahead);
+    }
+    ahead.Rest();
+
     for (int r = 0; r < rows; ++r) {
       const int i = tile.q_begin + r / group;
       const int a = std::max(c0, lo_of(i)) - c0;
@@ -248,16 +383,15 @@ void AttendTileImpl(const float* q, const PagedKV& kv,
       if (a > e) continue;
       const int n = e - a + 1;
       const int padded = (n + nl - 1) / nl * nl;
-      Scores(qs + int64_t{r} * d, keys + a * stride, stride, n, d, scores);
+      Scores(qs + int64_t{r} * d, kbuf + int64_t{a} * d, d, n, d, scores);
       for (int j = n; j < padded; ++j) scores[j] = -HUGE_VALF;
+      float sum;
       const float new_max =
-          ExpScores(scores, n, padded, p.softcap, row_max[r]);
-      const float corr = std::exp(row_max[r] - new_max);  // 0 on first block
-      float sum = 0.0f;
-      for (int j = 0; j < n; ++j) sum += scores[j];
+          ExpScores(scores, n, padded, p.softcap, row_max[r], &sum);
+      const float corr = std::exp(row_max[r] - new_max);  // 0 on first chunk
       row_sum[r] = row_sum[r] * corr + sum;
       row_max[r] = new_max;
-      AccumulateValues(scores, values + a * stride, stride, n, d, corr,
+      AccumulateValues(scores, vbuf + int64_t{a} * d, d, n, d, corr,
                        acc + int64_t{r} * d);
     }
   }

@@ -229,16 +229,20 @@ void StoreRowF16(const float* src, uint16_t* dst, int64_t n) {
 
 void StoreKVImpl(const float* k, const float* v, int64_t tokens,
                  const int32_t* slot_mapping, const PagedKV& kv) {
-  const int64_t row = int64_t{kv.n_kv_heads} * kv.head_dim;
+  const int d = kv.head_dim;
   for (int64_t t = 0; t < tokens; ++t) {
     const int64_t slot = slot_mapping[t];
     if (slot < 0) continue;
-    if (kv.dtype == DType::kF16) {
-      StoreRowF16(k + t * row, static_cast<uint16_t*>(kv.k) + slot * row, row);
-      StoreRowF16(v + t * row, static_cast<uint16_t*>(kv.v) + slot * row, row);
-    } else {
-      std::copy_n(k + t * row, row, static_cast<float*>(kv.k) + slot * row);
-      std::copy_n(v + t * row, row, static_cast<float*>(kv.v) + slot * row);
+    for (int h = 0; h < kv.n_kv_heads; ++h) {
+      const int64_t dst = KVOffset(kv, slot, h);
+      const int64_t src = (t * kv.n_kv_heads + h) * d;
+      if (kv.dtype == DType::kF16) {
+        StoreRowF16(k + src, static_cast<uint16_t*>(kv.k) + dst, d);
+        StoreRowF16(v + src, static_cast<uint16_t*>(kv.v) + dst, d);
+      } else {
+        std::copy_n(k + src, d, static_cast<float*>(kv.k) + dst);
+        std::copy_n(v + src, d, static_cast<float*>(kv.v) + dst);
+      }
     }
   }
 }

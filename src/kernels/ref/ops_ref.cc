@@ -102,13 +102,17 @@ void AddRef(float* x, const float* y, int64_t n) {
 
 void StoreKVRef(const float* k, const float* v, int64_t tokens,
                 const int32_t* slot_mapping, const PagedKV& kv) {
-  const int64_t row = int64_t{kv.n_kv_heads} * kv.head_dim;
+  const int d = kv.head_dim;
   for (int64_t t = 0; t < tokens; ++t) {
     const int64_t slot = slot_mapping[t];
     if (slot < 0) continue;
-    for (int64_t e = 0; e < row; ++e) {
-      WriteCache(kv.k, kv.dtype, slot * row + e, k[t * row + e]);
-      WriteCache(kv.v, kv.dtype, slot * row + e, v[t * row + e]);
+    for (int h = 0; h < kv.n_kv_heads; ++h) {
+      const int64_t dst = KVOffset(kv, slot, h);
+      const int64_t src = (t * kv.n_kv_heads + h) * d;
+      for (int e = 0; e < d; ++e) {
+        WriteCache(kv.k, kv.dtype, dst + e, k[src + e]);
+        WriteCache(kv.v, kv.dtype, dst + e, v[src + e]);
+      }
     }
   }
 }
@@ -118,7 +122,6 @@ void AttentionRef(const float* q, const PagedKV& kv,
                   float* out) {
   const int d = p.head_dim;
   const int group = p.n_heads / p.n_kv_heads;
-  const int64_t kv_row = int64_t{kv.n_kv_heads} * kv.head_dim;
   std::vector<double> scores;
   std::vector<double> acc(d);
   for (int s = 0; s < batch.num_seqs; ++s) {
@@ -141,7 +144,7 @@ void AttentionRef(const float* q, const PagedKV& kv,
           const int64_t slot =
               int64_t{table[c / kv.block_size]} * kv.block_size +
               c % kv.block_size;
-          const int64_t base = slot * kv_row + int64_t{kvh} * d;
+          const int64_t base = KVOffset(kv, slot, kvh);
           double dot = 0.0;
           for (int e = 0; e < d; ++e) {
             dot += double{qv[e]} * ReadCache(kv.k, kv.dtype, base + e);
@@ -163,7 +166,7 @@ void AttentionRef(const float* q, const PagedKV& kv,
           const int64_t slot =
               int64_t{table[c / kv.block_size]} * kv.block_size +
               c % kv.block_size;
-          const int64_t base = slot * kv_row + int64_t{kvh} * d;
+          const int64_t base = KVOffset(kv, slot, kvh);
           const double w = scores[c - lo] / sum;
           for (int e = 0; e < d; ++e) {
             acc[e] += w * ReadCache(kv.v, kv.dtype, base + e);

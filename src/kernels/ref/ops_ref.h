@@ -58,11 +58,11 @@ struct RopeScaling {
   double high_freq_factor = 4.0;  // llama3
   // yarn
   int64_t max_position_embeddings = 0;
-  std::optional<double> attention_factor;
+  std::optional<double> attention_factor = std::nullopt;
   double beta_fast = 32.0;
   double beta_slow = 1.0;
-  std::optional<double> mscale;
-  std::optional<double> mscale_all_dim;
+  std::optional<double> mscale = std::nullopt;
+  std::optional<double> mscale_all_dim = std::nullopt;
   bool truncate = true;
 };
 
