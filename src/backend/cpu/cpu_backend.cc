@@ -4,6 +4,7 @@
 // when they are large enough to pay for waking the pool, and
 // (sequence, kv head, query tile) items for attention.
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,9 +80,13 @@ class CpuBackend final : public Backend, public OpTable {
 
   void Rope(float* x, int64_t tokens, int heads, const int32_t* positions,
             const RopeParams& p) override {
+    if (tokens <= 0) return;
+    const float* table = RopeTableFor(positions, tokens, p);
     const int64_t row = int64_t{heads} * p.head_dim;
+    const int64_t table_row = 2 * int64_t{p.rotary_dim};
     ForRows(tokens, row, [&](int64_t t0, int64_t t1) {
-      cpu::Rope(x + t0 * row, t1 - t0, heads, positions + t0, p);
+      cpu::RopeWithTable(x + t0 * row, t1 - t0, heads, table + t0 * table_row,
+                         p);
     });
   }
 
@@ -130,6 +135,52 @@ class CpuBackend final : public Backend, public OpTable {
   }
 
  private:
+  // The cos/sin table of one (positions, frequencies) pair. A step rotates
+  // q and k of every layer at the same positions with one or two sets of
+  // frequencies (Gemma 3: local and global), so two entries make the trig
+  // run once per step instead of once per call. Keys are compared by
+  // value, never by pointer, so a stale entry can never be reused.
+  struct RopeTableEntry {
+    std::vector<int32_t> positions;
+    std::vector<float> inv_freq;
+    int rotary_dim = 0;
+    bool neox = false;
+    float attention_factor = 0.0f;
+    std::vector<float> table;
+
+    bool Matches(const int32_t* pos, int64_t tokens,
+                 const RopeParams& p) const {
+      const size_t half = static_cast<size_t>(p.rotary_dim / 2);
+      return rotary_dim == p.rotary_dim && neox == p.neox &&
+             attention_factor == p.attention_factor &&
+             positions.size() == static_cast<size_t>(tokens) &&
+             inv_freq.size() == half &&
+             std::equal(positions.begin(), positions.end(), pos) &&
+             std::equal(inv_freq.begin(), inv_freq.end(), p.inv_freq);
+    }
+  };
+
+  const float* RopeTableFor(const int32_t* positions, int64_t tokens,
+                            const RopeParams& p) {
+    for (const RopeTableEntry& e : rope_tables_) {
+      if (e.Matches(positions, tokens, p)) return e.table.data();
+    }
+    RopeTableEntry& e = rope_tables_[rope_next_];
+    rope_next_ = (rope_next_ + 1) % rope_tables_.size();
+    e.positions.assign(positions, positions + tokens);
+    e.inv_freq.assign(p.inv_freq, p.inv_freq + p.rotary_dim / 2);
+    e.rotary_dim = p.rotary_dim;
+    e.neox = p.neox;
+    e.attention_factor = p.attention_factor;
+    const int64_t table_row = 2 * int64_t{p.rotary_dim};
+    e.table.resize(tokens * table_row);
+    // A cos/sin pair costs about as much as 16 element-wise ops.
+    ForRows(tokens, table_row * 16, [&](int64_t t0, int64_t t1) {
+      cpu::RopeTable(positions + t0, t1 - t0, p, e.table.data() + t0 * table_row);
+    });
+    return e.table.data();
+  }
+
   // Splits `rows` rows of `row_elems` floats over the pool when there is
   // enough work; fn(begin_row, end_row).
   template <typename Fn>
@@ -155,6 +206,8 @@ class CpuBackend final : public Backend, public OpTable {
 
   ThreadPool pool_;
   cpu::AttentionScratch attention_scratch_;
+  std::array<RopeTableEntry, 2> rope_tables_;
+  size_t rope_next_ = 0;
   std::string name_;
 };
 

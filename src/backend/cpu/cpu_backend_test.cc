@@ -80,6 +80,28 @@ TEST_P(CpuBackendTest, RopeMatchesRef) {
   }
 }
 
+TEST_P(CpuBackendTest, RopeTablesNeverGoStale) {
+  // The backend caches cos/sin tables per (positions, frequencies): calls
+  // that change either, in place, must still match the reference.
+  std::vector<float> freqs = {1.0f, 0.1f, 0.01f, 0.001f};
+  std::vector<int32_t> pos = {0, 5, 9};
+  RopeParams p{.head_dim = 8, .rotary_dim = 8, .neox = true,
+               .inv_freq = freqs.data()};
+  for (int step = 0; step < 6; ++step) {
+    if (step == 2) pos[1] = 6;           // same buffer, new positions
+    if (step == 3) freqs[2] = 0.02f;     // same buffer, new frequencies
+    if (step == 4) p.neox = false;
+    if (step == 5) p.attention_factor = 1.5f;
+    const auto x = RandomVector(3 * 2 * 8, 40 + step);
+    std::vector<float> want(x), got(x);
+    RopeRef(want.data(), 3, 2, pos.data(), p);
+    ops().Rope(got.data(), 3, 2, pos.data(), p);
+    EXPECT_LE(WorstError(got.data(), want.data(), got.size(), 1e-6, 1e-5),
+              1.0)
+        << "step " << step;
+  }
+}
+
 TEST_P(CpuBackendTest, ElementwiseMatchRef) {
   const int64_t n = 100003;
   const auto a = RandomVector(n, 4, -8, 8);

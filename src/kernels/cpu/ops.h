@@ -25,6 +25,13 @@ void RmsNorm(const float* x, const float* w, int64_t rows, int64_t dim,
              float eps, bool one_plus_w, float* y);
 void Rope(float* x, int64_t tokens, int heads, const int32_t* positions,
           const RopeParams& p);
+// Rope in two steps, so a caller rotating q and k of every layer at the
+// same positions computes the cos/sin once per step: RopeTable writes
+// 2 * rotary_dim floats per token, RopeWithTable applies them.
+void RopeTable(const int32_t* positions, int64_t tokens, const RopeParams& p,
+               float* table);
+void RopeWithTable(float* x, int64_t tokens, int heads, const float* table,
+                   const RopeParams& p);
 void SiluMul(const float* gate, const float* up, int64_t n, float* out);
 void GeluTanhMul(const float* gate, const float* up, int64_t n, float* out);
 void Softmax(float* x, int64_t rows, int64_t n);
@@ -36,6 +43,7 @@ void StoreKV(const float* k, const float* v, int64_t tokens,
 // so a step allocates nothing once the buffers have grown.
 struct AttentionScratch {
   std::vector<std::vector<float>> per_thread;
+  std::vector<float> partials;  // split decode tiles' partial results
 };
 
 // Paged causal attention (see OpTable::Attention), run on `pool`. Decode

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "core/half.h"
@@ -32,7 +33,21 @@ struct AttentionTile {
   int kv_head = 0;
   int q_begin = 0;  // query indices within the sequence: [q_begin, q_end)
   int q_end = 0;
+  // Context positions this tile may read: [key_begin, key_end). A decode
+  // tile split over the context (so two threads share one long sequence)
+  // covers part of it and leaves its unnormalized result at `partial`.
+  int key_begin = 0;
+  int key_end = std::numeric_limits<int>::max();
+  int64_t partial = -1;  // float offset in the partials buffer, or -1
 };
+
+// One row of a partial result: running max, running sum, accumulator[d].
+inline int64_t PartialRowFloats(int head_dim) { return head_dim + 2; }
+
+// Split a lone decode tile when the batch has fewer tiles than this many
+// per thread, into parts of at least kSplitMinKeys keys.
+inline constexpr int kSplitTilesPerThread = 4;
+inline constexpr int kSplitMinKeys = 256;
 
 // Rows (query x head pairs) per tile: enough to amortize a K/V block over
 // many dot products, few enough that the accumulators stay in L2.
@@ -301,7 +316,7 @@ void AccumulateValues(const float* p, const float* values, int64_t stride,
 void AttendTileImpl(const float* q, const PagedKV& kv,
                     const AttentionBatch& batch, const AttentionParams& p,
                     const cpu::AttentionTile& tile, float* scratch,
-                    float* out) {
+                    float* partials, float* out) {
   const hn::ScalableTag<float> df;
   const int nl = static_cast<int>(hn::Lanes(df));
   const int d = p.head_dim;
@@ -348,12 +363,14 @@ void AttendTileImpl(const float* q, const PagedKV& kv,
 
   // The rows' key ranges [lo_i, pos_i] overlap or touch from one query to
   // the next, so their union is one range and every key in it was written.
-  const int key_lo = lo_of(tile.q_begin);
-  const int key_hi = pos_of(tile.q_end - 1);
+  const int key_lo = std::max(lo_of(tile.q_begin), tile.key_begin);
+  const int key_hi = std::min(pos_of(tile.q_end - 1), tile.key_end - 1);
   const int last_block = key_hi / bs;
   const auto* kbase = static_cast<const uint8_t*>(kv.k);
   const auto* vbase = static_cast<const uint8_t*>(kv.v);
-  for (int b0 = key_lo / bs; b0 <= last_block; b0 += chunk_blocks) {
+  // (A split part can hold no key of a windowed row: key_lo > key_hi.)
+  for (int b0 = key_lo / bs; key_lo <= key_hi && b0 <= last_block;
+       b0 += chunk_blocks) {
     const int b1 = std::min(last_block + 1, b0 + chunk_blocks);  // exclusive
     const int c0 = std::max(key_lo, b0 * bs);
     const int c1 = std::min(key_hi, b1 * bs - 1);  // inclusive
@@ -396,6 +413,17 @@ void AttendTileImpl(const float* q, const PagedKV& kv,
     }
   }
 
+  if (tile.partial >= 0) {
+    // Part of a split tile: keep max, sum and the unnormalized accumulator
+    // for the merge (a row that saw no key here has max -inf, sum 0).
+    for (int r = 0; r < rows; ++r) {
+      float* dst = partials + tile.partial + r * cpu::PartialRowFloats(d);
+      dst[0] = row_max[r];
+      dst[1] = row_sum[r];
+      std::copy_n(acc + int64_t{r} * d, d, dst + 2);
+    }
+    return;
+  }
   for (int r = 0; r < rows; ++r) {
     const int i = tile.q_begin + r / group;
     const int h = tile.kv_head * group + r % group;
@@ -419,6 +447,53 @@ namespace silica::cpu {
 
 HWY_EXPORT(AttendTileImpl);
 
+namespace {
+
+// Combines the parts of a split decode tile (rows x [max, sum, acc]) into
+// the normalized output rows: out = sum_s acc_s e^(m_s - M) / sum_s l_s
+// e^(m_s - M) with M the largest max.
+void MergePartials(const float* partials, int64_t first, int parts, int rows,
+                   int64_t stride, const AttentionBatch& batch,
+                   const AttentionParams& p, const AttentionTile& tile,
+                   float* out) {
+  const int d = p.head_dim;
+  const int group = p.n_heads / p.n_kv_heads;
+  const int q0 = batch.query_start[tile.seq];
+  const int64_t row_floats = PartialRowFloats(d);
+  std::vector<float> w(parts);
+  for (int r = 0; r < rows; ++r) {
+    float m = -HUGE_VALF;
+    for (int k = 0; k < parts; ++k) {
+      m = std::max(m, partials[first + k * stride + r * row_floats]);
+    }
+    float total = 0.0f;
+    for (int k = 0; k < parts; ++k) {
+      const float* part = partials + first + k * stride + r * row_floats;
+      w[k] = std::exp(part[0] - m);  // a part with no keys: e^-inf = 0
+      total += w[k] * part[1];
+    }
+    const int i = tile.q_begin + r / group;
+    const int h = tile.kv_head * group + r % group;
+    float* o = out + (int64_t{q0 + i} * p.n_heads + h) * d;
+    for (int e = 0; e < d; ++e) {
+      float a = 0.0f;
+      for (int k = 0; k < parts; ++k) {
+        a += w[k] * partials[first + k * stride + r * row_floats + 2 + e];
+      }
+      o[e] = a / total;
+    }
+  }
+}
+
+struct SplitGroup {
+  AttentionTile tile;  // the unsplit tile (for output placement)
+  int64_t first = 0;   // partials offset of part 0
+  int parts = 0;
+  int rows = 0;
+};
+
+}  // namespace
+
 void Attention(ThreadPool& pool, AttentionScratch& scratch, const float* q,
                const PagedKV& kv, const AttentionBatch& batch,
                const AttentionParams& p, float* out) {
@@ -441,6 +516,58 @@ void Attention(ThreadPool& pool, AttentionScratch& scratch, const float* q,
     }
   }
   if (tiles.empty()) return;
+
+  // Too few tiles to keep every thread busy (one long sequence with few kv
+  // heads): split single-query tiles over their context, flash-decoding
+  // style, and merge the parts afterwards.
+  const int64_t row_floats = PartialRowFloats(p.head_dim);
+  std::vector<SplitGroup> splits;
+  int64_t partial_floats = 0;
+  const size_t want = size_t{kSplitTilesPerThread} * pool.num_threads();
+  if (pool.num_threads() > 1 && tiles.size() < want) {
+    const int parts_wanted =
+        static_cast<int>((want + tiles.size() - 1) / tiles.size());
+    const size_t n_tiles = tiles.size();
+    for (size_t t = 0; t < n_tiles; ++t) {
+      AttentionTile tile = tiles[t];
+      if (tile.q_end - tile.q_begin != 1) continue;
+      const int keys = static_cast<int>(cost[t]);
+      const int parts = std::min(parts_wanted, keys / kSplitMinKeys);
+      if (parts < 2) continue;
+      const int n_query =
+          batch.query_start[tile.seq + 1] - batch.query_start[tile.seq];
+      const int pos = batch.seq_lens[tile.seq] - n_query + tile.q_begin;
+      const int lo = pos + 1 - keys;
+      const int bs = kv.block_size;
+      SplitGroup g{tile, partial_floats, parts, group};
+      for (int k = 0; k < parts; ++k) {
+        // Part boundaries on block boundaries: no block is read twice.
+        auto bound = [&](int j) {
+          if (j == 0) return lo;
+          if (j == parts) return pos + 1;
+          const int64_t at = lo + int64_t{keys} * j / parts;
+          return static_cast<int>(std::min<int64_t>(pos + 1, (at + bs - 1) / bs * bs));
+        };
+        AttentionTile part = tile;
+        part.key_begin = bound(k);
+        part.key_end = bound(k + 1);
+        part.partial = partial_floats;
+        partial_floats += group * row_floats;
+        if (k == 0) {
+          tiles[t] = part;
+          cost[t] = part.key_end - part.key_begin;
+        } else {
+          tiles.push_back(part);
+          cost.push_back(part.key_end - part.key_begin);
+        }
+      }
+      splits.push_back(g);
+    }
+  }
+  if (scratch.partials.size() < static_cast<size_t>(partial_floats)) {
+    scratch.partials.resize(partial_floats);
+  }
+
   // Largest first, handed out dynamically: the tail of the schedule is
   // made of small items, so threads finish together.
   std::vector<int> order(tiles.size());
@@ -458,6 +585,7 @@ void Attention(ThreadPool& pool, AttentionScratch& scratch, const float* q,
   for (int t = 0; t < threads; ++t) {
     if (scratch.per_thread[t].size() < need) scratch.per_thread[t].resize(need);
   }
+  float* partials = scratch.partials.data();
   std::atomic<size_t> next{0};
   auto worker = [&](int t) {
     if (t >= threads) return;
@@ -465,13 +593,18 @@ void Attention(ThreadPool& pool, AttentionScratch& scratch, const float* q,
     for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) <
                    order.size();) {
       HWY_DYNAMIC_DISPATCH(AttendTileImpl)(q, kv, batch, p, tiles[order[i]],
-                                           buf, out);
+                                           buf, partials, out);
     }
   };
   if (threads == 1) {
     worker(0);
   } else {
     pool.RunOnAll(worker);
+  }
+  // Parts of one group sit at consecutive offsets, group * row_floats apart.
+  for (const SplitGroup& g : splits) {
+    MergePartials(partials, g.first, g.parts, g.rows, g.rows * row_floats,
+                  batch, p, g.tile, out);
   }
 }
 

@@ -58,33 +58,16 @@ void RmsNormImpl(const float* x, const float* w, int64_t rows, int64_t dim,
   }
 }
 
-void RopeImpl(float* x, int64_t tokens, int heads, const int32_t* positions,
-              const RopeParams& p) {
+// Rotates tokens x heads vectors with the per-token cos/sin rows of
+// `table` (see cpu::RopeTable).
+void RopeApplyImpl(float* x, int64_t tokens, int heads, const float* table,
+                   const RopeParams& p) {
   const hn::ScalableTag<float> d;
   const int nl = static_cast<int>(hn::Lanes(d));
   const int half = p.rotary_dim / 2;
-  // NeoX: cos/sin per frequency. Interleaved: each repeated for both lanes
-  // of a pair, with sin negated on the even lane (x0' = x0 c - x1 s).
-  std::vector<float> cs(2 * p.rotary_dim);
-  float* cosv = cs.data();
-  float* sinv = cs.data() + p.rotary_dim;
   for (int64_t t = 0; t < tokens; ++t) {
-    for (int i = 0; i < half; ++i) {
-      // f32 angle as transformers computes it; cos/sin of it in double.
-      const float angle = static_cast<float>(positions[t]) * p.inv_freq[i];
-      const float c = static_cast<float>(std::cos(double{angle})) *
-                      p.attention_factor;
-      const float s = static_cast<float>(std::sin(double{angle})) *
-                      p.attention_factor;
-      if (p.neox) {
-        cosv[i] = c;
-        sinv[i] = s;
-      } else {
-        cosv[2 * i] = cosv[2 * i + 1] = c;
-        sinv[2 * i] = -s;
-        sinv[2 * i + 1] = s;
-      }
-    }
+    const float* cosv = table + t * 2 * p.rotary_dim;
+    const float* sinv = cosv + p.rotary_dim;
     for (int h = 0; h < heads; ++h) {
       float* v = x + (t * heads + h) * p.head_dim;
       int i = 0;
@@ -256,7 +239,7 @@ namespace silica::cpu {
 
 HWY_EXPORT(TargetNameImpl);
 HWY_EXPORT(RmsNormImpl);
-HWY_EXPORT(RopeImpl);
+HWY_EXPORT(RopeApplyImpl);
 HWY_EXPORT(SiluMulImpl);
 HWY_EXPORT(GeluTanhMulImpl);
 HWY_EXPORT(SoftmaxImpl);
@@ -271,10 +254,51 @@ void RmsNorm(const float* x, const float* w, int64_t rows, int64_t dim,
              float eps, bool one_plus_w, float* y) {
   HWY_DYNAMIC_DISPATCH(RmsNormImpl)(x, w, rows, dim, eps, one_plus_w, y);
 }
+void RopeTable(const int32_t* positions, int64_t tokens, const RopeParams& p,
+               float* table) {
+  const int half = p.rotary_dim / 2;
+  for (int64_t t = 0; t < tokens; ++t) {
+    float* cosv = table + t * 2 * p.rotary_dim;
+    float* sinv = cosv + p.rotary_dim;
+    for (int i = 0; i < half; ++i) {
+      // f32 angle as transformers computes it; cos/sin of it in double.
+      const float angle = static_cast<float>(positions[t]) * p.inv_freq[i];
+      const float c = static_cast<float>(std::cos(double{angle})) *
+                      p.attention_factor;
+      const float s = static_cast<float>(std::sin(double{angle})) *
+                      p.attention_factor;
+      if (p.neox) {
+        cosv[i] = c;
+        sinv[i] = s;
+      } else {
+        // Each repeated for both lanes of a pair, sin negated on the even
+        // lane (x0' = x0 c - x1 s), so one FMA pattern serves all lanes.
+        cosv[2 * i] = cosv[2 * i + 1] = c;
+        sinv[2 * i] = -s;
+        sinv[2 * i + 1] = s;
+      }
+    }
+  }
+}
+
+void RopeWithTable(float* x, int64_t tokens, int heads, const float* table,
+                   const RopeParams& p) {
+  HWY_DYNAMIC_DISPATCH(RopeApplyImpl)(x, tokens, heads, table, p);
+}
+
 void Rope(float* x, int64_t tokens, int heads, const int32_t* positions,
           const RopeParams& p) {
-  HWY_DYNAMIC_DISPATCH(RopeImpl)(x, tokens, heads, positions, p);
+  // A few tokens at a time: the table stays in L1.
+  constexpr int64_t kTokens = 16;
+  std::vector<float> table(kTokens * 2 * p.rotary_dim);
+  const int64_t row = int64_t{heads} * p.head_dim;
+  for (int64_t t = 0; t < tokens; t += kTokens) {
+    const int64_t n = std::min(kTokens, tokens - t);
+    RopeTable(positions + t, n, p, table.data());
+    RopeWithTable(x + t * row, n, heads, table.data(), p);
+  }
 }
+
 void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
   HWY_DYNAMIC_DISPATCH(SiluMulImpl)(gate, up, n, out);
 }
