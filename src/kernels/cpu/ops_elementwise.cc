@@ -186,11 +186,12 @@ void AddImpl(float* x, const float* y, int64_t n) {
 }
 
 // Highway's f32->f16 demotion is exact (round to nearest even) only where
-// the hardware converts (F16C on AVX2 and up, Arm NEON); the emulation on
-// older x86 targets truncates. Those use the scalar conversion.
+// the hardware converts (F16C on AVX2 and up, AArch64 NEON/SVE); the
+// emulations (older x86 targets, EMU128) truncate. Those use the scalar
+// conversion.
 #undef SILICA_EXACT_F16_DEMOTE
 #if (HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2 && !defined(HWY_DISABLE_F16C)) || \
-    HWY_ARCH_ARM
+    (HWY_ARCH_ARM_A64 && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR)
 #define SILICA_EXACT_F16_DEMOTE 1
 #else
 #define SILICA_EXACT_F16_DEMOTE 0
