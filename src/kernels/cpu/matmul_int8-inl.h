@@ -49,6 +49,7 @@
 
 #include "core/thread_pool.h"
 #include "hwy/aligned_allocator.h"
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "kernels/cpu/matmul_internal.h"
 
@@ -191,6 +192,8 @@ constexpr int kGemvMaxM = 4;
 // k covered by one packed panel: 128 KiB of slot vectors on AVX-512,
 // resident in L2 while every row of x streams past it.
 constexpr int64_t kKcElems = 4096;
+// Software prefetch distance along each weight row (see GemvTile).
+constexpr size_t kPrefetchBytes = 2048;
 
 // acc + (per int32 lane) sum over its 4 bytes of u8(codes) * s8(x), exact.
 template <int kCodeBits>
@@ -243,31 +246,32 @@ HWY_INLINE VI DotQuad(VI acc, VU codes, VI x) {
 }
 
 // Vector of D whose 128-bit block q holds the 16 bytes at
-// rows[r + step * q] + off.
-template <class D>
-HWY_INLINE hn::Vec<D> LoadRowBlocks(D d, const uint8_t* const* rows, int r,
-                                    int step, size_t off) {
+// tile.Lane(r + step * q) + off.
+template <class D, class TileT>
+HWY_INLINE hn::Vec<D> LoadRowBlocks(D d, const TileT& tile, int r, int step,
+                                    size_t off) {
   if constexpr (hn::MaxLanes(D()) * sizeof(hn::TFromD<D>) <= 16) {
-    return hn::LoadU(d, reinterpret_cast<const hn::TFromD<D>*>(rows[r] + off));
+    return hn::LoadU(d, reinterpret_cast<const hn::TFromD<D>*>(tile.Lane(r) + off));
   } else {
     const hn::Half<D> dh;
     constexpr int kHalfBlocks =
         static_cast<int>(hn::MaxLanes(D()) * sizeof(hn::TFromD<D>) / 32);
-    return hn::Combine(d, LoadRowBlocks(dh, rows, r + step * kHalfBlocks, step, off),
-                       LoadRowBlocks(dh, rows, r, step, off));
+    return hn::Combine(d, LoadRowBlocks(dh, tile, r + step * kHalfBlocks, step, off),
+                       LoadRowBlocks(dh, tile, r, step, off));
   }
 }
 
-// out[t] lane r = little-endian dword t (t < 4) of the 16 bytes at
-// rows[r] + off: a 4x4 dword transpose inside every 128-bit block, whose
-// block q holds rows 4q..4q+3.
-HWY_INLINE void LoadT4(const uint8_t* const* rows, size_t off, VU* out) {
+// out[t] lane l = little-endian dword t (t < 4) of the 16 bytes at
+// tile.Lane(l) + off: a 4x4 dword transpose inside every 128-bit block,
+// whose block q holds lanes 4q..4q+3.
+template <class TileT>
+HWY_INLINE void LoadT4(const TileT& tile, size_t off, VU* out) {
   const DU du;
   const hn::Repartition<uint64_t, DU> d64;
-  const VU z0 = LoadRowBlocks(du, rows, 0, 4, off);
-  const VU z1 = LoadRowBlocks(du, rows, 1, 4, off);
-  const VU z2 = LoadRowBlocks(du, rows, 2, 4, off);
-  const VU z3 = LoadRowBlocks(du, rows, 3, 4, off);
+  const VU z0 = LoadRowBlocks(du, tile, 0, 4, off);
+  const VU z1 = LoadRowBlocks(du, tile, 1, 4, off);
+  const VU z2 = LoadRowBlocks(du, tile, 2, 4, off);
+  const VU z3 = LoadRowBlocks(du, tile, 3, 4, off);
   const auto a = hn::BitCast(d64, hn::InterleaveLower(du, z0, z1));
   const auto b = hn::BitCast(d64, hn::InterleaveUpper(du, z0, z1));
   const auto c = hn::BitCast(d64, hn::InterleaveLower(du, z2, z3));
@@ -276,6 +280,23 @@ HWY_INLINE void LoadT4(const uint8_t* const* rows, size_t off, VU* out) {
   out[1] = hn::BitCast(du, hn::InterleaveUpper(d64, a, c));
   out[2] = hn::BitCast(du, hn::InterleaveLower(d64, b, e));
   out[3] = hn::BitCast(du, hn::InterleaveUpper(d64, b, e));
+}
+
+// Lane l = the little-endian dword at tile.Lane(l) + off: the first output
+// of LoadT4, for the f16 scale fields. (A hardware gather costs ~25 cycles
+// here; 16 loads, 12 inserts and 3 unpacks cost far less.) The 16 bytes
+// from there must lie inside the tensor.
+template <class TileT>
+HWY_INLINE VU LoadT1(const TileT& tile, size_t off) {
+  const DU du;
+  const hn::Repartition<uint64_t, DU> d64;
+  const VU z0 = LoadRowBlocks(du, tile, 0, 4, off);
+  const VU z1 = LoadRowBlocks(du, tile, 1, 4, off);
+  const VU z2 = LoadRowBlocks(du, tile, 2, 4, off);
+  const VU z3 = LoadRowBlocks(du, tile, 3, 4, off);
+  const auto a = hn::BitCast(d64, hn::InterleaveLower(du, z0, z1));
+  const auto c = hn::BitCast(d64, hn::InterleaveLower(du, z2, z3));
+  return hn::BitCast(du, hn::InterleaveLower(d64, a, c));
 }
 
 // IEEE binary16 in the low 16 bits of each lane -> f32.
@@ -289,29 +310,43 @@ HWY_INLINE VF F16LowToF32(VU bits) {
   return hn::PromoteTo(df, hn::BitCast(df16, h));
 }
 
-// N weight rows j0..j0+N-1; rows past n repeat the last row (their lanes
-// are computed and dropped) so no load leaves the tensor.
-struct Tile {
-  const uint8_t* rows[kN];
-  alignas(64) int32_t offs[kN];  // rows[r] - rows[0], for gathers
+// The lanes of one step: lane l covers block (step * B + l % B) of weight
+// row j0 + l / B (B blocks of each of R = N / B rows). B = 1 is the
+// prefill panel's layout (lane = output feature). Decode uses the largest
+// B that divides the row's block count, so each row is read as one
+// sequential stream (the N-stream column layout reads DRAM at about half
+// the speed here), and lane addresses are a row base plus a constant, so
+// the loads need only R address registers. Rows past n repeat the last row
+// (their lanes are computed and dropped) so no load leaves the tensor.
+template <int B, size_t kBlockBytes>
+struct LaneTile {
+  static constexpr int kB = B;
+  static constexpr int kR = kN / B;
+  const uint8_t* row[kR];  // block 0 of each row
+  int64_t lane_row[kN];
+  int lane_blk[kN];
   int64_t j0 = 0;
-  int valid = 0;
+  int valid = 0;  // rows j0.. that are written
 
-  void Init(const internal::MatMulArgs& a, int64_t j) {
+  // Rows [j, min(jend, n)) are written.
+  void Init(const internal::MatMulArgs& a, int64_t j, int64_t jend) {
     j0 = j;
-    valid = static_cast<int>(std::min<int64_t>(kN, a.n - j));
-    for (int r = 0; r < kN; ++r) {
-      const int64_t row = std::min<int64_t>(j + r, a.n - 1);
-      rows[r] = a.w + row * a.w_row_bytes;
-      offs[r] = static_cast<int32_t>((row - j) * a.w_row_bytes);
+    valid = static_cast<int>(std::min<int64_t>(kR, std::min(jend, a.n) - j));
+    for (int r = 0; r < kR; ++r) {
+      row[r] = a.w + std::min<int64_t>(j + r, a.n - 1) * a.w_row_bytes;
+    }
+    for (int l = 0; l < kN; ++l) {
+      lane_row[l] = std::min<int64_t>(j + l / B, a.n - 1);
+      lane_blk[l] = l % B;
     }
   }
-  // Lane r: the 32-bit word at rows[r] + off.
-  VU Gather(size_t off) const {
-    const DI di;
-    return hn::BitCast(DU(), hn::GatherOffset(
-        di, reinterpret_cast<const int32_t*>(rows[0] + off), hn::Load(di, offs)));
+  HWY_INLINE const uint8_t* Lane(int l) const {
+    return row[l / B] + static_cast<size_t>(l % B) * kBlockBytes;
   }
+  HWY_INLINE void LoadT4(size_t off, VU* out) const {
+    HWY_NAMESPACE::LoadT4(*this, off, out);
+  }
+  HWY_INLINE VU Gather(size_t off) const { return LoadT1(*this, off); }
 };
 
 // Stores the N lanes of v (columns j0..) to y, only the valid ones.
@@ -332,68 +367,201 @@ HWY_INLINE int32_t LoadI32(const int8_t* p) {
   return v;
 }
 
-// Decode: one tile of N rows against M (<= kGemvMaxM) rows of x.
-template <class Dec, int M>
-HWY_NOINLINE void GemvTile(const internal::MatMulArgs& args, const Tile& tile,
-                           float* scratch, const ActQ& a, int64_t i0) {
+// x re-laid for a decode tile of B blocks per row: for every step, group
+// within the block and slot, the B dwords of x the B block columns need
+// (a vector is R copies of them), and per step and group the B steps dx
+// and corrections.
+struct GemvX {
+  int B = 1;
+  int64_t steps = 0;
+  int64_t q_per_row = 0, g_per_row = 0;
+  std::vector<int32_t> q;
+  std::vector<float> dx;
+  std::vector<int32_t> corr_i;
+  std::vector<float> corr_f;
+};
+
+template <class Dec>
+void BuildGemvX(const ActQ& a, int64_t m, int64_t k, int B, GemvX& gx) {
+  constexpr int kGpb = Dec::kGroupsPerBlock;
+  constexpr int kSlots = Dec::kG / 4;
+  gx.B = B;
+  gx.steps = k / Dec::kBlockElems / B;
+  gx.q_per_row = gx.steps * kGpb * kSlots * B;
+  gx.g_per_row = gx.steps * kGpb * B;
+  gx.q.resize(static_cast<size_t>(m * gx.q_per_row));
+  gx.dx.resize(static_cast<size_t>(m * gx.g_per_row));
+  if constexpr (Dec::kAsym) {
+    gx.corr_f.resize(gx.dx.size());
+  } else {
+    gx.corr_i.resize(gx.dx.size());
+  }
+  for (int64_t i = 0; i < m; ++i) {
+    int32_t* q = gx.q.data() + i * gx.q_per_row;
+    const int64_t go = i * gx.g_per_row;
+    for (int64_t s = 0; s < gx.steps; ++s) {
+      for (int gi = 0; gi < kGpb; ++gi) {
+        for (int bb = 0; bb < B; ++bb) {
+          const int64_t g = (s * B + bb) * kGpb + gi;
+          const int64_t o = (s * kGpb + gi) * B + bb;
+          gx.dx[go + o] = a.Dx(i)[g];
+          if constexpr (Dec::kAsym) {
+            gx.corr_f[go + o] = a.CorrF(i)[g];
+          } else {
+            gx.corr_i[go + o] = a.CorrI(i)[g];
+          }
+          for (int t = 0; t < kSlots; ++t) {
+            std::memcpy(&q[((s * kGpb + gi) * kSlots + t) * B + bb],
+                        a.Q(i) + g * Dec::kG + 4 * t, 4);
+          }
+        }
+      }
+    }
+  }
+}
+
+// A vector of R copies of the B lanes at p.
+template <int B, class D>
+HWY_INLINE hn::Vec<D> LoadRepeated(D d, const hn::TFromD<D>* p) {
+  if constexpr (B == static_cast<int>(HWY_LANES(int32_t))) {
+    return hn::LoadU(d, p);
+  } else if constexpr (B == 4) {
+    return hn::LoadDup128(d, p);
+  } else if constexpr (B == 2) {
+    const hn::Repartition<uint64_t, D> d64;
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return hn::BitCast(d, hn::Set(d64, v));
+  } else {
+    static_assert(B == 1);
+    return hn::Set(d, *p);
+  }
+}
+
+// Decode: R rows x B blocks per step against M (<= kGemvMaxM) rows of x.
+template <class Dec, int M, int B>
+HWY_NOINLINE void GemvTile(const internal::MatMulArgs& args,
+                           const typename Dec::TileT& tile,
+                           float* scratch, const GemvX& x, int64_t i0) {
   const DI di;
   const DF df;
-  constexpr int kG = Dec::kG;
+  constexpr int kGpb = Dec::kGroupsPerBlock;
+  constexpr int kSlots = Dec::kG / 4;
+  constexpr int R = kN / B;
   Dec dec(args, tile, scratch);
   VF acc[M];
   for (int i = 0; i < M; ++i) acc[i] = hn::Zero(df);
-  const int64_t nblocks = args.k / Dec::kBlockElems;
-  for (int64_t b = 0; b < nblocks; ++b) {
-    dec.Load(b);
+  const size_t step_bytes = Dec::kBlockBytes * B;
+  size_t next_prefetch = 0;
+  for (int64_t s = 0; s < x.steps; ++s) {
+    // Each of the R rows is a stream; keep kPrefetchBytes of each in flight
+    // (one prefetch per cache line).
+    const size_t end = static_cast<size_t>(s + 1) * step_bytes;
+    for (; next_prefetch < end; next_prefetch += 64) {
+      for (int r = 0; r < R; ++r) {
+        hwy::Prefetch(tile.row[r] + next_prefetch + kPrefetchBytes);
+      }
+    }
+    dec.Load(s * B);
     HWY_UNROLL(1)
-    for (int gi = 0; gi < Dec::kGroupsPerBlock; ++gi) {
-      const int64_t g = b * Dec::kGroupsPerBlock + gi;
+    for (int gi = 0; gi < kGpb; ++gi) {
       dec.Group(gi);
+      const int64_t go = (s * kGpb + gi) * B;
+      const int32_t* xq[M];
       VI ai[M];
       for (int i = 0; i < M; ++i) {
-        ai[i] = Dec::kAsym ? hn::Zero(di) : hn::Set(di, a.CorrI(i0 + i)[g]);
+        xq[i] = x.q.data() + (i0 + i) * x.q_per_row + go * kSlots;
+        ai[i] = Dec::kAsym
+                    ? hn::Zero(di)
+                    : LoadRepeated<B>(di, x.corr_i.data() + (i0 + i) * x.g_per_row + go);
       }
-      const int64_t xoff = g * kG;
-      for (int t = 0; t < kG / 4; ++t) {
+      for (int t = 0; t < kSlots; ++t) {
         const VU c = dec.Codes(gi, t);
         for (int i = 0; i < M; ++i) {
-          ai[i] = DotQuad<Dec::kCodeBits>(
-              ai[i], c, hn::Set(di, LoadI32(a.Q(i0 + i) + xoff + 4 * t)));
+          ai[i] = DotQuad<Dec::kCodeBits>(ai[i], c, LoadRepeated<B>(di, xq[i] + t * B));
         }
       }
-      const VF s = dec.Scale(gi);
+      const VF sc = dec.Scale(gi);
       for (int i = 0; i < M; ++i) {
-        acc[i] = hn::MulAdd(hn::ConvertTo(df, ai[i]),
-                            hn::Mul(s, hn::Set(df, a.Dx(i0 + i)[g])), acc[i]);
+        const VF d = LoadRepeated<B>(df, x.dx.data() + (i0 + i) * x.g_per_row + go);
+        acc[i] = hn::MulAdd(hn::ConvertTo(df, ai[i]), hn::Mul(sc, d), acc[i]);
       }
       if constexpr (Dec::kAsym) {
         const VF c = dec.Bias(gi);
         for (int i = 0; i < M; ++i) {
-          acc[i] = hn::MulAdd(c, hn::Set(df, a.CorrF(i0 + i)[g]), acc[i]);
+          const VF cf =
+              LoadRepeated<B>(df, x.corr_f.data() + (i0 + i) * x.g_per_row + go);
+          acc[i] = hn::MulAdd(c, cf, acc[i]);
         }
       }
     }
   }
   for (int i = 0; i < M; ++i) {
-    StoreCols(acc[i], args.y + (i0 + i) * args.n + tile.j0, tile.valid);
-  }
-}
-
-template <class Dec>
-void GemvRange(const internal::MatMulArgs& args, const ActQ& a, int64_t j0,
-               int64_t j1, float* scratch) {
-  Tile tile;
-  for (int64_t j = j0; j < j1; j += kN) {
-    tile.Init(args, j);
-    for (int64_t i = 0; i < args.m; i += kGemvMaxM) {
-      switch (std::min<int64_t>(kGemvMaxM, args.m - i)) {
-        case 1: GemvTile<Dec, 1>(args, tile, scratch, a, i); break;
-        case 2: GemvTile<Dec, 2>(args, tile, scratch, a, i); break;
-        case 3: GemvTile<Dec, 3>(args, tile, scratch, a, i); break;
-        default: GemvTile<Dec, 4>(args, tile, scratch, a, i); break;
+    float* y = args.y + (i0 + i) * args.n + tile.j0;
+    if constexpr (B == 1) {
+      StoreCols(acc[i], y, tile.valid);
+    } else if constexpr (R == 1) {
+      y[0] = hn::GetLane(hn::SumOfLanes(df, acc[i]));
+    } else {
+      alignas(64) float tmp[kN];
+      hn::Store(acc[i], df, tmp);
+      for (int r = 0; r < tile.valid; ++r) {
+        float sum = 0;
+        for (int bb = 0; bb < B; ++bb) sum += tmp[r * B + bb];
+        y[r] = sum;
       }
     }
   }
+}
+
+template <template <int> class Dec, int B>
+void GemvRangeB(const internal::MatMulArgs& args, const GemvX& x, int64_t j0,
+                int64_t j1, float* scratch) {
+  using D = Dec<B>;
+  constexpr int R = kN / B;
+  typename D::TileT tile;
+  for (int64_t j = j0; j < j1; j += R) {
+    tile.Init(args, j, j1);
+    // Up to 4 rows of x per pass; a second pass re-reads the tile's rows
+    // from cache, not DRAM.
+    for (int64_t i = 0; i < args.m;) {
+      const int64_t rest = args.m - i;
+      if (rest >= 4) {
+        GemvTile<D, 4, B>(args, tile, scratch, x, i);
+        i += 4;
+      } else if (rest >= 2) {
+        GemvTile<D, 2, B>(args, tile, scratch, x, i);
+        i += 2;
+      } else {
+        GemvTile<D, 1, B>(args, tile, scratch, x, i);
+        i += 1;
+      }
+    }
+  }
+}
+
+// Blocks per lane row for decode: the largest of N, 4, 2, 1 that divides the
+// row's block count.
+template <template <int> class Dec>
+int GemvBlocksPerRow(int64_t k) {
+  const int64_t nb = k / Dec<1>::kBlockElems;
+  if (nb % kN == 0) return kN;
+  if (kN > 4 && nb % 4 == 0) return 4;
+  if (kN > 2 && nb % 2 == 0) return 2;
+  return 1;
+}
+
+template <template <int> class Dec>
+void GemvRange(const internal::MatMulArgs& args, const GemvX& x, int64_t j0,
+               int64_t j1, float* scratch) {
+  if (x.B == kN) return GemvRangeB<Dec, kN>(args, x, j0, j1, scratch);
+  if constexpr (kN > 4) {
+    if (x.B == 4) return GemvRangeB<Dec, 4>(args, x, j0, j1, scratch);
+  }
+  if constexpr (kN > 2) {
+    if (x.B == 2) return GemvRangeB<Dec, 2>(args, x, j0, j1, scratch);
+  }
+  GemvRangeB<Dec, 1>(args, x, j0, j1, scratch);
 }
 
 // Prefill panel: for each group g of the chunk, G/4 slots x NV vectors of
@@ -405,7 +573,8 @@ struct PanelLayout {
 };
 
 template <class Dec>
-HWY_NOINLINE void PackPanel(const internal::MatMulArgs& args, const Tile* tiles,
+HWY_NOINLINE void PackPanel(const internal::MatMulArgs& args,
+                            const typename Dec::TileT* tiles,
                             float* const* scratch, int64_t b0, int64_t b1,
                             uint32_t* panel) {
   const DU du;
@@ -510,9 +679,10 @@ HWY_NOINLINE void GemmTile(const uint32_t* panel, int64_t g0, int64_t ng,
   }
 }
 
-template <class Dec>
+template <template <int> class DecB>
 void GemmRange(const internal::MatMulArgs& args, const ActQ& a, int64_t j0,
                int64_t j1, float* const* scratch) {
+  using Dec = DecB<1>;
   using L = PanelLayout<Dec::kG>;
   constexpr int kBlocksPerChunk =
       std::max<int>(1, static_cast<int>(kKcElems / Dec::kBlockElems));
@@ -521,11 +691,11 @@ void GemmRange(const internal::MatMulArgs& args, const ActQ& a, int64_t j0,
                                Dec::kGroupsPerBlock;
   auto panel = hwy::AllocateAligned<uint32_t>(
       static_cast<size_t>(chunk_groups * L::kGroupU32));
-  Tile tiles[kNV];
+  typename Dec::TileT tiles[kNV];
   for (int64_t j = j0; j < j1; j += kNV * kN) {
     const int valid = static_cast<int>(std::min<int64_t>(kNV * kN, args.n - j));
     for (int v = 0; v < kNV; ++v) {
-      tiles[v].Init(args, std::min<int64_t>(j + v * kN, args.n - 1));
+      tiles[v].Init(args, std::min<int64_t>(j + v * kN, args.n - 1), args.n);
     }
     for (int64_t b0 = 0; b0 < nblocks; b0 += kBlocksPerChunk) {
       const int64_t b1 = std::min<int64_t>(nblocks, b0 + kBlocksPerChunk);
@@ -563,8 +733,9 @@ void GemmRange(const internal::MatMulArgs& args, const ActQ& a, int64_t j0,
 
 #if SILICA_MM_INT8
 // Entry: quantize x once, then split the output features over the pool.
-template <class Dec>
+template <template <int> class DecB>
 void QuantMatMul(ThreadPool& pool, const internal::MatMulArgs& args) {
+  using Dec = DecB<1>;
   ActQSpec spec;
   spec.group = Dec::kG;
   spec.zero = Dec::kZero;
@@ -573,6 +744,14 @@ void QuantMatMul(ThreadPool& pool, const internal::MatMulArgs& args) {
   ActQ a;
   QuantizeAct(pool, args.x, args.m, args.k, spec, a);
   const bool gemv = args.m <= kGemvMaxM;
+  GemvX gx;
+  int64_t grain = kNV * kN;
+  if (gemv) {
+    BuildGemvX<Dec>(a, args.m, args.k, GemvBlocksPerRow<DecB>(args.k), gx);
+    grain = kN / gx.B;  // rows per decode tile
+    // Whole cache lines of y per thread where that still splits evenly.
+    grain = std::max<int64_t>(grain, 16);
+  }
   const int64_t scratch_floats = Dec::ScratchFloats(args);
   pool.ParallelFor(
       args.n,
@@ -586,12 +765,12 @@ void QuantMatMul(ThreadPool& pool, const internal::MatMulArgs& args) {
           per_tile[v] = scratch.get() + v * scratch_floats;
         }
         if (gemv) {
-          GemvRange<Dec>(args, a, j0, j1, per_tile[0]);
+          GemvRange<DecB>(args, gx, j0, j1, per_tile[0]);
         } else {
-          GemmRange<Dec>(args, a, j0, j1, per_tile);
+          GemmRange<DecB>(args, a, j0, j1, per_tile);
         }
       },
-      kNV * kN);
+      grain);
 }
 #endif  // SILICA_MM_INT8
 

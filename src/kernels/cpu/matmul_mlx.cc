@@ -41,54 +41,55 @@ inline float LoadScaleF32(DType dtype, const uint8_t* p) {
   return dtype == DType::kF16 ? HalfToFloat(h) : BF16ToFloat(h);
 }
 
-template <int kBits>
+template <int kBits, int B>
 struct DecMlx {
   static constexpr int kG = 32;
   static constexpr int kGroupsPerBlock = 1;
   static constexpr int kBlockElems = 32;
   static constexpr int kCodeBits = kBits;
+  static constexpr size_t kBlockBytes = kBits * 4;
+  using TileT = LaneTile<B, kBlockBytes>;
   static constexpr int kZero = 0;
   static constexpr bool kAsym = true;
   static constexpr bool kPerm8 = kBits == 4;
-  // Scales then biases, [k / group_size][N].
+  // Scales then biases, per step of the tile and lane: [k / 32 / B][N].
   static int64_t ScratchFloats(const internal::MatMulArgs& a) {
-    return 2 * (a.k / a.mlx_group) * kN;
+    return 2 * (a.k / 32) * kN;
   }
 
-  const Tile& tile;
+  const TileT& tile;
   const float* scales;
   const float* biases;
-  int group_shift;  // log2(group_size / 32)
   VU q[8];
   VF scale, bias;
 
-  DecMlx(const internal::MatMulArgs& a, const Tile& t, float* scratch)
+  DecMlx(const internal::MatMulArgs& a, const TileT& t, float* scratch)
       : tile(t) {
-    const int64_t groups = a.k / a.mlx_group;
+    const int64_t steps = a.k / 32 / B;
     const uint64_t esz = a.mlx_sdtype == DType::kF32 ? 4 : 2;
     float* sc = scratch;
-    float* bi = scratch + groups * kN;
-    for (int r = 0; r < kN; ++r) {
-      const int64_t row = std::min<int64_t>(t.j0 + r, a.n - 1);
-      const uint8_t* srow = a.mlx_scales + row * a.mlx_s_row_bytes;
-      const uint8_t* brow = a.mlx_biases + row * a.mlx_s_row_bytes;
-      for (int64_t g = 0; g < groups; ++g) {
-        sc[g * kN + r] = LoadScaleF32(a.mlx_sdtype, srow + g * esz);
-        bi[g * kN + r] = LoadScaleF32(a.mlx_sdtype, brow + g * esz);
+    float* bi = scratch + steps * kN;
+    for (int l = 0; l < kN; ++l) {
+      const uint8_t* srow = a.mlx_scales + t.lane_row[l] * a.mlx_s_row_bytes;
+      const uint8_t* brow = a.mlx_biases + t.lane_row[l] * a.mlx_s_row_bytes;
+      for (int64_t s = 0; s < steps; ++s) {
+        const int64_t g = (s * B + t.lane_blk[l]) * 32 / a.mlx_group;
+        sc[s * kN + l] = LoadScaleF32(a.mlx_sdtype, srow + g * esz);
+        bi[s * kN + l] = LoadScaleF32(a.mlx_sdtype, brow + g * esz);
       }
     }
     scales = sc;
     biases = bi;
-    group_shift = a.mlx_group == 32 ? 0 : (a.mlx_group == 64 ? 1 : 2);
   }
 
+  // b: the block of lane 0 (a multiple of the tile's B).
   HWY_INLINE void Load(int64_t b) {
     const size_t off = static_cast<size_t>(b) * kBits * 4;  // 32 codes
-    LoadT4(tile.rows, off, q);
-    if constexpr (kBits == 8) LoadT4(tile.rows, off + 16, q + 4);
-    const int64_t g = b >> group_shift;
-    scale = hn::Load(DF(), scales + g * kN);
-    bias = hn::Load(DF(), biases + g * kN);
+    tile.LoadT4(off, q);
+    if constexpr (kBits == 8) tile.LoadT4(off + 16, q + 4);
+    const int64_t s = b / B;
+    scale = hn::Load(DF(), scales + s * kN);
+    bias = hn::Load(DF(), biases + s * kN);
   }
   HWY_INLINE void Group(int) {}
   HWY_INLINE VU Codes(int, int t) const {
@@ -104,15 +105,20 @@ struct DecMlx {
   HWY_INLINE VF Bias(int) const { return bias; }
 };
 
+template <int B>
+using DecMlx4 = DecMlx<4, B>;
+template <int B>
+using DecMlx8 = DecMlx<8, B>;
+
 }  // namespace
 #endif  // SILICA_MM_INT8
 
 void MatMulMlxImpl(ThreadPool& pool, const internal::MatMulArgs& a) {
 #if SILICA_MM_INT8
   if (a.mlx_bits == 8) {
-    QuantMatMul<DecMlx<8>>(pool, a);
+    QuantMatMul<DecMlx8>(pool, a);
   } else {
-    QuantMatMul<DecMlx<4>>(pool, a);
+    QuantMatMul<DecMlx4>(pool, a);
   }
 #else
   QuantMatMulFallback(pool, a);

@@ -30,7 +30,8 @@ namespace {
 // nibbles = elements 0..15) and 4..7 (high nibbles = elements 16..31).
 struct NibbleSlots {
   VU q[4];
-  HWY_INLINE void Load(const Tile& tile, size_t qs_off) { LoadT4(tile.rows, qs_off, q); }
+  template <class TileT>
+  HWY_INLINE void Load(const TileT& tile, size_t qs_off) { tile.LoadT4(qs_off, q); }
   HWY_INLINE VU Get(int t) const {
     const DU du;
     const VU m = hn::Set(du, 0x0f0f0f0fu);
@@ -57,18 +58,21 @@ struct Block32 {
   HWY_INLINE void Group(int) {}
 };
 
+template <int B>
 struct DecQ8_0 : Block32 {
+  static constexpr size_t kBlockBytes = 34;
+  using TileT = LaneTile<B, kBlockBytes>;
   static constexpr int kCodeBits = 8;
   static constexpr int kZero = 128;  // codes are the int8 values + 128
   static constexpr bool kAsym = false;
-  const Tile& tile;
+  const TileT& tile;
   VU q[8];
   VF scale;
-  DecQ8_0(const internal::MatMulArgs&, const Tile& t, float*) : tile(t) {}
+  DecQ8_0(const internal::MatMulArgs&, const TileT& t, float*) : tile(t) {}
   HWY_INLINE void Load(int64_t b) {
     const size_t off = static_cast<size_t>(b) * 34;
-    LoadT4(tile.rows, off + 2, q);
-    LoadT4(tile.rows, off + 18, q + 4);
+    tile.LoadT4(off + 2, q);
+    tile.LoadT4(off + 18, q + 4);
     scale = F16LowToF32(tile.Gather(off));
   }
   HWY_INLINE VU Codes(int, int t) const {
@@ -78,14 +82,17 @@ struct DecQ8_0 : Block32 {
   HWY_INLINE VF Bias(int) const { return hn::Zero(DF()); }
 };
 
+template <int B>
 struct DecQ4_0 : Block32 {
+  static constexpr size_t kBlockBytes = 18;
+  using TileT = LaneTile<B, kBlockBytes>;
   static constexpr int kCodeBits = 4;
   static constexpr int kZero = 8;
   static constexpr bool kAsym = false;
-  const Tile& tile;
+  const TileT& tile;
   NibbleSlots nib;
   VF scale;
-  DecQ4_0(const internal::MatMulArgs&, const Tile& t, float*) : tile(t) {}
+  DecQ4_0(const internal::MatMulArgs&, const TileT& t, float*) : tile(t) {}
   HWY_INLINE void Load(int64_t b) {
     const size_t off = static_cast<size_t>(b) * 18;
     nib.Load(tile, off + 2);
@@ -96,14 +103,17 @@ struct DecQ4_0 : Block32 {
   HWY_INLINE VF Bias(int) const { return hn::Zero(DF()); }
 };
 
+template <int B>
 struct DecQ4_1 : Block32 {
+  static constexpr size_t kBlockBytes = 20;
+  using TileT = LaneTile<B, kBlockBytes>;
   static constexpr int kCodeBits = 4;
   static constexpr int kZero = 0;
   static constexpr bool kAsym = true;
-  const Tile& tile;
+  const TileT& tile;
   NibbleSlots nib;
   VF scale, bias;
-  DecQ4_1(const internal::MatMulArgs&, const Tile& t, float*) : tile(t) {}
+  DecQ4_1(const internal::MatMulArgs&, const TileT& t, float*) : tile(t) {}
   HWY_INLINE void Load(int64_t b) {
     const size_t off = static_cast<size_t>(b) * 20;
     nib.Load(tile, off + 4);
@@ -116,15 +126,18 @@ struct DecQ4_1 : Block32 {
   HWY_INLINE VF Bias(int) const { return bias; }
 };
 
+template <int B>
 struct DecQ5_0 : Block32 {
+  static constexpr size_t kBlockBytes = 22;
+  using TileT = LaneTile<B, kBlockBytes>;
   static constexpr int kCodeBits = 5;
   static constexpr int kZero = 16;
   static constexpr bool kAsym = false;
-  const Tile& tile;
+  const TileT& tile;
   NibbleSlots nib;
   VU qh;
   VF scale;
-  DecQ5_0(const internal::MatMulArgs&, const Tile& t, float*) : tile(t) {}
+  DecQ5_0(const internal::MatMulArgs&, const TileT& t, float*) : tile(t) {}
   HWY_INLINE void Load(int64_t b) {
     const size_t off = static_cast<size_t>(b) * 22;
     nib.Load(tile, off + 6);
@@ -136,15 +149,18 @@ struct DecQ5_0 : Block32 {
   HWY_INLINE VF Bias(int) const { return hn::Zero(DF()); }
 };
 
+template <int B>
 struct DecQ5_1 : Block32 {
+  static constexpr size_t kBlockBytes = 24;
+  using TileT = LaneTile<B, kBlockBytes>;
   static constexpr int kCodeBits = 5;
   static constexpr int kZero = 0;
   static constexpr bool kAsym = true;
-  const Tile& tile;
+  const TileT& tile;
   NibbleSlots nib;
   VU qh;
   VF scale, bias;
-  DecQ5_1(const internal::MatMulArgs&, const Tile& t, float*) : tile(t) {}
+  DecQ5_1(const internal::MatMulArgs&, const TileT& t, float*) : tile(t) {}
   HWY_INLINE void Load(int64_t b) {
     const size_t off = static_cast<size_t>(b) * 24;
     nib.Load(tile, off + 8);

@@ -33,7 +33,7 @@ HWY_INLINE VF ToF32(VU v) { return hn::ConvertTo(DF(), hn::BitCast(DI(), v)); }
 // Q4_K / Q5_K: d, dmin (f16), 12 bytes of packed 6-bit scales and mins for
 // 8 sub-blocks of 32, [Q5_K: 32 bytes qh], 128 bytes of nibbles (32 bytes
 // per pair of sub-blocks: low nibbles the even one, high the odd one).
-template <bool kFive>
+template <bool kFive, int B>
 struct DecK45 {
   static constexpr int kG = 32;
   static constexpr int kGroupsPerBlock = 8;
@@ -44,15 +44,16 @@ struct DecK45 {
   static constexpr bool kPerm8 = false;
   static constexpr size_t kBlockBytes = kFive ? 176 : 144;
   static constexpr size_t kQsOff = kFive ? 48 : 16;
+  using TileT = LaneTile<B, kBlockBytes>;
   static int64_t ScratchFloats(const internal::MatMulArgs&) { return 0; }
 
-  const Tile& tile;
+  const TileT& tile;
   size_t off = 0;
   VF scale[8], bias[8];
   VU q[8];   // the current pair of sub-blocks, slot t = dword t
   VU qh[8];  // Q5_K: dword t of qh = bytes 4t..4t+3
 
-  DecK45(const internal::MatMulArgs&, const Tile& t, float*) : tile(t) {}
+  DecK45(const internal::MatMulArgs&, const TileT& t, float*) : tile(t) {}
 
   HWY_INLINE void Load(int64_t b) {
     off = static_cast<size_t>(b) * kBlockBytes;
@@ -60,7 +61,7 @@ struct DecK45 {
     const VF d = F16LowToF32(dm);
     const VF dmin = F16LowToF32(hn::ShiftRight<16>(dm));
     VU s[4];  // bytes 0..3, 4..7, 8..11 of scales (s[3]: unused)
-    LoadT4(tile.rows, off + 4, s);
+    tile.LoadT4(off + 4, s);
     // Sub-block j < 4: scale = s[j] & 63, min = s[j+4] & 63. j >= 4: low 4
     // bits from s[j+4] (scale: low nibble, min: high nibble), top 2 bits
     // from the spare top bits of s[j-4] (scale) and s[j] (min).
@@ -75,15 +76,15 @@ struct DecK45 {
       bias[j + 4] = hn::Neg(hn::Mul(dmin, ToF32(mn)));
     }
     if constexpr (kFive) {
-      LoadT4(tile.rows, off + 16, qh);
-      LoadT4(tile.rows, off + 32, qh + 4);
+      tile.LoadT4(off + 16, qh);
+      tile.LoadT4(off + 32, qh + 4);
     }
   }
   HWY_INLINE void Group(int gi) {
     if (gi % 2 == 0) {
       const size_t qs = off + kQsOff + 32 * static_cast<size_t>(gi / 2);
-      LoadT4(tile.rows, qs, q);
-      LoadT4(tile.rows, qs + 16, q + 4);
+      tile.LoadT4(qs, q);
+      tile.LoadT4(qs + 16, q + 4);
     }
   }
   HWY_INLINE VU Codes(int gi, int t) const {
@@ -105,17 +106,20 @@ struct DecK45 {
 // group 8h + 2g + l/16 (half h, quarter g, l = 0..31) holds elements
 // 128h + 32g + l; low 4 bits from ql[64h + 32(g&1) + l] (low nibble for
 // g < 2), top 2 bits from bits 2g..2g+1 of qh[32h + l]; code - 32.
+template <int B>
 struct DecQ6_K {
   static constexpr int kG = 16;
   static constexpr int kGroupsPerBlock = 16;
   static constexpr int kBlockElems = 256;
   static constexpr int kCodeBits = 6;
+  static constexpr size_t kBlockBytes = 210;
+  using TileT = LaneTile<B, kBlockBytes>;
   static constexpr int kZero = 32;
   static constexpr bool kAsym = false;
   static constexpr bool kPerm8 = false;
   static int64_t ScratchFloats(const internal::MatMulArgs&) { return 0; }
 
-  const Tile& tile;
+  const TileT& tile;
   size_t off = 0;
   VF d;
   VU s[4];     // the 16 int8 scales, 4 per lane word
@@ -123,20 +127,22 @@ struct DecQ6_K {
   VU hi[4];    // current group: dwords of qh
   int quarter = 0;
 
-  DecQ6_K(const internal::MatMulArgs&, const Tile& t, float*) : tile(t) {}
+  DecQ6_K(const internal::MatMulArgs&, const TileT& t, float*) : tile(t) {}
 
   HWY_INLINE void Load(int64_t b) {
     off = static_cast<size_t>(b) * 210;
-    // The word at 206 ends at d's last byte, so the gather stays inside the
-    // block.
-    d = F16LowToF32(hn::ShiftRight<16>(tile.Gather(off + 206)));
-    LoadT4(tile.rows, off + 192, s);
+    // d is the top half of dword 3 of the 16 bytes at 194, the last 16 of
+    // the block (loads never pass the block's end).
+    VU tail[4];
+    tile.LoadT4(off + 194, tail);
+    d = F16LowToF32(hn::ShiftRight<16>(tail[3]));
+    tile.LoadT4(off + 192, s);
   }
   HWY_INLINE void Group(int gg) {
     const int h = gg / 8, g = (gg % 8) / 2, l16 = gg % 2;
     quarter = g;
-    LoadT4(tile.rows, off + 64 * h + 32 * (g & 1) + 16 * l16, lo);
-    LoadT4(tile.rows, off + 128 + 32 * h + 16 * l16, hi);
+    tile.LoadT4(off + 64 * h + 32 * (g & 1) + 16 * l16, lo);
+    tile.LoadT4(off + 128 + 32 * h + 16 * l16, hi);
   }
   HWY_INLINE VU Codes(int, int t) const {
     const DU du;
@@ -156,14 +162,19 @@ struct DecQ6_K {
   HWY_INLINE VF Bias(int) const { return hn::Zero(DF()); }
 };
 
+template <int B>
+using DecQ4_K = DecK45<false, B>;
+template <int B>
+using DecQ5_K = DecK45<true, B>;
+
 }  // namespace
 #endif  // SILICA_MM_INT8
 
 void MatMulQKImpl(ThreadPool& pool, const internal::MatMulArgs& a) {
 #if SILICA_MM_INT8
   switch (a.dtype) {
-    case DType::kQ4_K: return QuantMatMul<DecK45<false>>(pool, a);
-    case DType::kQ5_K: return QuantMatMul<DecK45<true>>(pool, a);
+    case DType::kQ4_K: return QuantMatMul<DecQ4_K>(pool, a);
+    case DType::kQ5_K: return QuantMatMul<DecQ5_K>(pool, a);
     case DType::kQ6_K: return QuantMatMul<DecQ6_K>(pool, a);
     default: return;
   }

@@ -1,0 +1,102 @@
+// Matmul microbenchmark (Google Benchmark): Qwen3-0.6B-shaped projections
+// (k=1024 n=3072: gate/up; k=3072 n=1024: down; k=1024 n=151936: the
+// output head) at m=1 (decode) and m=512 (prefill), per weight dtype, on 1
+// and 2 threads of a persistent pool.
+//
+// Counters: GFLOP/s = 2 m n k / t; GB/s = weight bytes / t; "roof" = GB/s
+// as a fraction of the machine's measured read bandwidth (DESIGN.md §5:
+// 16.7 GB/s on one thread, 32 on two; override with SILICA_ROOF_GBS1/2).
+// Decode cycles through enough copies of the weight (>= 256 MiB) that every
+// call streams it from DRAM, as a real forward pass does; prefill reuses one
+// copy (it is compute-bound).
+//
+//   matmul_bench --benchmark_filter="q8_0/m:1/" --benchmark_repetitions=5
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "kernels/cpu/matmul.h"
+#include "kernels/cpu/matmul_test_util.h"
+
+namespace silica {
+namespace {
+
+double RoofGBs(int threads) {
+  const char* env = std::getenv(threads == 1 ? "SILICA_ROOF_GBS1" : "SILICA_ROOF_GBS2");
+  if (env != nullptr) return std::atof(env);
+  return threads == 1 ? 16.7 : 32.0;
+}
+
+void BM_MatMul(benchmark::State& state, DType dtype, int64_t m, int64_t k,
+               int64_t n, int threads) {
+  ThreadPool pool(threads);
+  const uint64_t bytes = *RowBytes(dtype, k) * n;
+  const int copies =
+      m == 1 ? static_cast<int>(std::max<uint64_t>(1, (256u << 20) / bytes + 1)) : 1;
+  std::vector<std::vector<uint8_t>> w;
+  for (int c = 0; c < copies; ++c) {
+    w.push_back(testing::RandomWeights(dtype, n, k, 1 + c));
+  }
+  std::vector<float> x(static_cast<size_t>(m * k));
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> val(-1.0f, 1.0f);
+  for (float& v : x) v = val(rng);
+  std::vector<float> y(static_cast<size_t>(m * n));
+  int c = 0;
+  for (auto _ : state) {
+    const TensorView view = testing::WeightView(dtype, n, k, w[c]);
+    const Status s = cpu::MatMul(pool, x.data(), m, view, y.data());
+    if (!s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(y.data());
+    c = (c + 1) % copies;
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * m * n * k * iters * 1e-9, benchmark::Counter::kIsRate);
+  const double gb = static_cast<double>(bytes) * iters * 1e-9;
+  state.counters["GB/s"] = benchmark::Counter(gb, benchmark::Counter::kIsRate);
+  // Rates are value / time, so dividing the value gives GB/s / roofline.
+  state.counters["roof"] =
+      benchmark::Counter(gb / RoofGBs(threads), benchmark::Counter::kIsRate);
+  state.SetLabel(cpu::MatMulTargetName());
+}
+
+}  // namespace
+}  // namespace silica
+
+int main(int argc, char** argv) {
+  using silica::DType;
+  for (DType d : {DType::kF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K,
+                  DType::kQ6_K}) {
+    for (int64_t m : {1, 512}) {
+      for (auto [k, n] : {std::pair<int64_t, int64_t>{1024, 3072},
+                          {3072, 1024},
+                          {1024, 151936}}) {
+        for (int t : {1, 2}) {
+          const std::string name =
+              "MatMul/" + std::string(silica::DTypeName(d)) + "/m:" +
+              std::to_string(m) + "/k:" + std::to_string(k) + "/n:" +
+              std::to_string(n) + "/threads:" + std::to_string(t);
+          benchmark::RegisterBenchmark(name.c_str(), silica::BM_MatMul, d, m,
+                                       k, n, t)
+              ->UseRealTime()
+              ->Unit(benchmark::kMicrosecond)
+              ->MinTime(0.3);
+        }
+      }
+    }
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
