@@ -1,7 +1,8 @@
 // End-to-end LLM throughput of one model, single stream, llama-bench style.
 //
 //   llm_bench -m MODEL.gguf [--threads 2] [--pp 128,512] [--tg 128]
-//             [--tg-prompt 16] [--reps 3] [--warmup 1] [--json]
+//             [--tg-prompt 16] [--reps 3] [--warmup 1] [--max-seconds S]
+//             [--json]
 //
 // The model is loaded once. Then, per test:
 //   ppN: one Forward of N prompt tokens as a single prefill batch on an
@@ -12,6 +13,11 @@
 // tokens/s is reported. Tokens are a fixed pseudo-random sequence (the same
 // generator bench/cpu_llm_compare.py feeds llama.cpp), so both engines see
 // the same ids; for speed only the count matters.
+//
+// --max-seconds bounds a test on a machine too loaded to finish it: no new
+// rep starts once the test has run that long (after at least one timed
+// rep), and a tg rep stops decoding after a quarter of it, its rate taken
+// from the steps that ran (marked "truncated").
 //
 // The sequence is the one `silica generate` runs: a paged F16 KV cache with
 // block_size 16 and an identity block table (slot = position). The cache is
@@ -24,21 +30,20 @@
 // forward fails, so a driver can report the cell and go on) and a final
 // "summary" line with the peak RSS (getrusage ru_maxrss, the whole process:
 // mapped weight pages touched + KV + scratch).
+#include <fmt/format.h>
 #include <sys/resource.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "backend/backend.h"
 #include "core/status.h"
@@ -61,13 +66,22 @@ struct Options {
   int tg_prompt = 16;
   int reps = 3;
   int warmup = 1;
+  double max_seconds = 0;  // 0: no limit
   bool json = false;
+};
+
+// One timed run of a test: `tokens` processed in `seconds` (fewer than the
+// test's n when a tg rep was cut short by --max-seconds).
+struct Rep {
+  int tokens = 0;
+  double seconds = 0;
 };
 
 struct TestResult {
   std::string name;  // "pp512", "tg128"
   int n = 0;
-  std::vector<double> seconds;  // timed reps
+  std::vector<Rep> reps;  // timed reps
+  bool truncated = false;
   std::optional<Status> error;
 };
 
@@ -157,24 +171,30 @@ class Sequence {
 };
 
 // Seconds for one rep of ppN: the whole prompt as one batch from position 0.
-Result<double> RunPp(Sequence& seq, std::span<const int32_t> tokens, int n) {
+Result<Rep> RunPp(Sequence& seq, std::span<const int32_t> tokens, int n) {
   const auto t0 = std::chrono::steady_clock::now();
   RETURN_IF_ERROR(seq.Step(0, tokens.first(static_cast<size_t>(n))));
-  return Seconds(std::chrono::steady_clock::now() - t0);
+  return Rep{n, Seconds(std::chrono::steady_clock::now() - t0)};
 }
 
-// Seconds for one rep of tgN: the prompt untimed, then n decode steps. The
-// fed tokens are fixed, not sampled: sampling is not what is measured (and
-// llama-bench does not sample either).
-Result<double> RunTg(Sequence& seq, std::span<const int32_t> tokens,
-                     int prompt, int n) {
+// One rep of tgN: the prompt untimed, then n decode steps, or fewer when
+// `limit_s` (> 0) runs out. The fed tokens are fixed, not sampled: sampling
+// is not what is measured (and llama-bench does not sample either).
+Result<Rep> RunTg(Sequence& seq, std::span<const int32_t> tokens, int prompt,
+                  int n, double limit_s) {
   RETURN_IF_ERROR(seq.Step(0, tokens.first(static_cast<size_t>(prompt))));
   const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < n; ++i) {
-    RETURN_IF_ERROR(
-        seq.Step(prompt + i, tokens.subspan(static_cast<size_t>(prompt + i), 1)));
+  int done = 0;
+  while (done < n) {
+    RETURN_IF_ERROR(seq.Step(
+        prompt + done, tokens.subspan(static_cast<size_t>(prompt + done), 1)));
+    ++done;
+    if (limit_s > 0 &&
+        Seconds(std::chrono::steady_clock::now() - t0) > limit_s) {
+      break;
+    }
   }
-  return Seconds(std::chrono::steady_clock::now() - t0);
+  return Rep{done, Seconds(std::chrono::steady_clock::now() - t0)};
 }
 
 json ModelLine(const Options& o, const ModelInfo& info, const Backend& backend,
@@ -199,10 +219,17 @@ json TestLine(const TestResult& r) {
     j["error"] = r.error->ToString();
     return j;
   }
-  std::vector<double> tok_s;
-  for (double s : r.seconds) tok_s.push_back(s > 0 ? r.n / s : 0.0);
-  j["seconds"] = r.seconds;
+  std::vector<double> tok_s, seconds;
+  std::vector<int> tokens;
+  for (const Rep& rep : r.reps) {
+    tok_s.push_back(rep.seconds > 0 ? rep.tokens / rep.seconds : 0.0);
+    seconds.push_back(rep.seconds);
+    tokens.push_back(rep.tokens);
+  }
+  j["seconds"] = seconds;
+  j["tokens"] = tokens;
   j["tok_s"] = tok_s;
+  if (r.truncated) j["truncated"] = true;
   j["tok_s_median"] = Median(tok_s);
   j["maxrss_kb"] = PeakRssKb();
   return j;
@@ -237,8 +264,8 @@ Status Run(const Options& o) {
     std::printf("model: %s (%s, %s), load %.2f s, backend %s\n",
                 o.model.c_str(), info.architecture.c_str(), info.name.c_str(),
                 load_s, std::string(backend->name()).c_str());
-    std::printf("| test | tok/s (median of %d) | reps tok/s |\n| --- | --- | --- |\n",
-                o.reps);
+    std::printf(
+        "| test | tok/s (median) | reps tok/s |\n| --- | --- | --- |\n");
   }
   std::fflush(stdout);
 
@@ -246,13 +273,21 @@ Status Run(const Options& o) {
     TestResult r;
     r.name = name;
     r.n = n;
+    const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < o.warmup + o.reps; ++i) {
-      Result<double> s = once();
-      if (!s.ok()) {
-        r.error = s.status();
+      Result<Rep> rep = once();
+      if (!rep.ok()) {
+        r.error = rep.status();
         break;
       }
-      if (i >= o.warmup) r.seconds.push_back(*s);
+      if (i >= o.warmup) {
+        r.reps.push_back(*rep);
+        r.truncated |= rep->tokens < n;
+      }
+      if (o.max_seconds > 0 && !r.reps.empty() &&
+          Seconds(std::chrono::steady_clock::now() - start) > o.max_seconds) {
+        break;
+      }
     }
     const json line = TestLine(r);
     if (o.json) {
@@ -276,15 +311,15 @@ Status Run(const Options& o) {
   }
   for (int n : o.tg) {
     if (n == 0) continue;
-    run_test("tg" + std::to_string(n), n,
-             [&] { return RunTg(seq, tokens, o.tg_prompt, n); });
+    run_test("tg" + std::to_string(n), n, [&] {
+      return RunTg(seq, tokens, o.tg_prompt, n, o.max_seconds / 4);
+    });
   }
 
   if (o.json) {
-    std::printf("%s\n",
-                json{{"type", "summary"}, {"peak_rss_kb", PeakRssKb()}}
-                    .dump()
-                    .c_str());
+    std::printf(
+        "%s\n",
+        json{{"type", "summary"}, {"peak_rss_kb", PeakRssKb()}}.dump().c_str());
   } else {
     std::printf("peak RSS: %.1f MB\n", PeakRssKb() / 1024.0);
   }
@@ -319,6 +354,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--warmup", o.warmup, "Untimed repetitions per test")
       ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  app.add_option("--max-seconds", o.max_seconds,
+                 "Per-test time budget on a loaded machine; 0 = none")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_flag("--json", o.json, "One JSON object per line");
   CLI11_PARSE(app, argc, argv);
