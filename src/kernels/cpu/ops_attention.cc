@@ -2,20 +2,22 @@
 // range of one sequence times all query heads of one kv head, so every K/V
 // block is read from memory once per tile and reused from L1 by each of the
 // tile's rows (GQA decode: the group's heads; prefill: queries x heads).
-// Softmax is online (running max, running sum, rescaled accumulator), so
-// K/V are streamed exactly once. F16 K/V blocks are widened to f32 once per
-// tile into scratch. Masked keys (outside the causal or sliding window) are
-// never loaded into arithmetic: a row's key range is clipped first.
+// Softmax is online (running max, running sum, rescaled accumulator) over
+// chunks of whole blocks gathered once as f32 into scratch, so K/V are
+// streamed exactly once, with the next chunk prefetched meanwhile. Masked
+// keys (outside the causal or sliding window) are never loaded into
+// arithmetic: a row's key range is clipped first. Tiling and the merge of
+// split decodes live in ops_attention_plan.cc.
 #include <algorithm>
-#include <cstddef>
 #include <atomic>
+#include <cstddef>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <vector>
 
 #include "core/half.h"
 #include "kernels/cpu/ops.h"
+#include "kernels/cpu/ops_attention_internal.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/cpu/ops_attention.cc"
@@ -23,63 +25,6 @@
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "hwy/contrib/math/math-inl.h"
-
-#ifndef SILICA_KERNELS_CPU_OPS_ATTENTION_ONCE
-#define SILICA_KERNELS_CPU_OPS_ATTENTION_ONCE
-namespace silica::cpu {
-
-struct AttentionTile {
-  int seq = 0;
-  int kv_head = 0;
-  int q_begin = 0;  // query indices within the sequence: [q_begin, q_end)
-  int q_end = 0;
-  // Context positions this tile may read: [key_begin, key_end). A decode
-  // tile split over the context (so two threads share one long sequence)
-  // covers part of it and leaves its unnormalized result at `partial`.
-  int key_begin = 0;
-  int key_end = std::numeric_limits<int>::max();
-  int64_t partial = -1;  // float offset in the partials buffer, or -1
-};
-
-// One row of a partial result: running max, running sum, accumulator[d].
-inline int64_t PartialRowFloats(int head_dim) { return head_dim + 2; }
-
-// Split a lone decode tile when the batch has fewer tiles than this many
-// per thread, into parts of at least kSplitMinKeys keys.
-inline constexpr int kSplitTilesPerThread = 4;
-inline constexpr int kSplitMinKeys = 256;
-
-// Rows (query x head pairs) per tile: enough to amortize a K/V block over
-// many dot products, few enough that the accumulators stay in L2.
-inline constexpr int kTileRows = 64;
-// K (and as many V) floats gathered per online-softmax step, whole blocks
-// and at least one: the per-step work of a row (max, exp, rescale) is paid
-// once per chunk. Decode tiles (few rows) keep the chunk in L1; prefill
-// tiles reuse it across many rows, so a larger one amortizes more.
-inline constexpr int kChunkFloatsDecode = 2048;
-inline constexpr int kChunkFloatsPrefill = 4096;
-static_assert(kChunkFloatsPrefill >= kChunkFloatsDecode);  // scratch sizing
-inline constexpr int kDecodeRows = 8;
-
-// Score buffer padding: the widest vector (AVX-512 f32) in lanes.
-inline constexpr int kMaxLanes = 16;
-
-inline int ChunkBlocks(int block_size, int head_dim, int rows) {
-  const int floats = rows <= kDecodeRows ? kChunkFloatsDecode
-                                         : kChunkFloatsPrefill;
-  return std::max(1, floats / head_dim / block_size);
-}
-
-inline size_t ScratchFloats(const AttentionParams& p, int block_size,
-                            int rows) {
-  const size_t d = p.head_dim;
-  const size_t chunk =
-      size_t(ChunkBlocks(block_size, p.head_dim, rows)) * block_size;
-  return 2 * rows * d + 2 * chunk * d + 2 * rows + chunk + 2 * kMaxLanes;
-}
-
-}  // namespace silica::cpu
-#endif
 
 HWY_BEFORE_NAMESPACE();
 namespace silica {
@@ -447,138 +392,18 @@ namespace silica::cpu {
 
 HWY_EXPORT(AttendTileImpl);
 
-namespace {
-
-// Combines the parts of a split decode tile (rows x [max, sum, acc]) into
-// the normalized output rows: out = sum_s acc_s e^(m_s - M) / sum_s l_s
-// e^(m_s - M) with M the largest max.
-void MergePartials(const float* partials, int64_t first, int parts, int rows,
-                   int64_t stride, const AttentionBatch& batch,
-                   const AttentionParams& p, const AttentionTile& tile,
-                   float* out) {
-  const int d = p.head_dim;
-  const int group = p.n_heads / p.n_kv_heads;
-  const int q0 = batch.query_start[tile.seq];
-  const int64_t row_floats = PartialRowFloats(d);
-  std::vector<float> w(parts);
-  for (int r = 0; r < rows; ++r) {
-    float m = -HUGE_VALF;
-    for (int k = 0; k < parts; ++k) {
-      m = std::max(m, partials[first + k * stride + r * row_floats]);
-    }
-    float total = 0.0f;
-    for (int k = 0; k < parts; ++k) {
-      const float* part = partials + first + k * stride + r * row_floats;
-      w[k] = std::exp(part[0] - m);  // a part with no keys: e^-inf = 0
-      total += w[k] * part[1];
-    }
-    const int i = tile.q_begin + r / group;
-    const int h = tile.kv_head * group + r % group;
-    float* o = out + (int64_t{q0 + i} * p.n_heads + h) * d;
-    for (int e = 0; e < d; ++e) {
-      float a = 0.0f;
-      for (int k = 0; k < parts; ++k) {
-        a += w[k] * partials[first + k * stride + r * row_floats + 2 + e];
-      }
-      o[e] = a / total;
-    }
-  }
-}
-
-struct SplitGroup {
-  AttentionTile tile;  // the unsplit tile (for output placement)
-  int64_t first = 0;   // partials offset of part 0
-  int parts = 0;
-  int rows = 0;
-};
-
-}  // namespace
-
 void Attention(ThreadPool& pool, AttentionScratch& scratch, const float* q,
                const PagedKV& kv, const AttentionBatch& batch,
                const AttentionParams& p, float* out) {
-  const int group = p.n_heads / p.n_kv_heads;
-  const int tile_queries = std::max(1, kTileRows / group);
-  std::vector<AttentionTile> tiles;
-  std::vector<int64_t> cost;
-  for (int s = 0; s < batch.num_seqs; ++s) {
-    const int n_query = batch.query_start[s + 1] - batch.query_start[s];
-    const int len = batch.seq_lens[s];
-    for (int i0 = 0; i0 < n_query; i0 += tile_queries) {
-      const int i1 = std::min(n_query, i0 + tile_queries);
-      // Work ~ rows x keys the tile's last query sees (window-clipped).
-      int64_t keys = len - n_query + i1;
-      if (p.sliding_window > 0) keys = std::min<int64_t>(keys, p.sliding_window);
-      for (int h = 0; h < p.n_kv_heads; ++h) {
-        tiles.push_back({s, h, i0, i1});
-        cost.push_back(keys * (i1 - i0));
-      }
-    }
+  const AttentionPlan plan =
+      PlanAttention(batch, p, kv.block_size, pool.num_threads());
+  if (plan.tiles.empty()) return;
+  if (scratch.partials.size() < static_cast<size_t>(plan.partial_floats)) {
+    scratch.partials.resize(plan.partial_floats);
   }
-  if (tiles.empty()) return;
-
-  // Too few tiles to keep every thread busy (one long sequence with few kv
-  // heads): split single-query tiles over their context, flash-decoding
-  // style, and merge the parts afterwards.
-  const int64_t row_floats = PartialRowFloats(p.head_dim);
-  std::vector<SplitGroup> splits;
-  int64_t partial_floats = 0;
-  const size_t want = size_t{kSplitTilesPerThread} * pool.num_threads();
-  if (pool.num_threads() > 1 && tiles.size() < want) {
-    const int parts_wanted =
-        static_cast<int>((want + tiles.size() - 1) / tiles.size());
-    const size_t n_tiles = tiles.size();
-    for (size_t t = 0; t < n_tiles; ++t) {
-      AttentionTile tile = tiles[t];
-      if (tile.q_end - tile.q_begin != 1) continue;
-      const int keys = static_cast<int>(cost[t]);
-      const int parts = std::min(parts_wanted, keys / kSplitMinKeys);
-      if (parts < 2) continue;
-      const int n_query =
-          batch.query_start[tile.seq + 1] - batch.query_start[tile.seq];
-      const int pos = batch.seq_lens[tile.seq] - n_query + tile.q_begin;
-      const int lo = pos + 1 - keys;
-      const int bs = kv.block_size;
-      SplitGroup g{tile, partial_floats, parts, group};
-      for (int k = 0; k < parts; ++k) {
-        // Part boundaries on block boundaries: no block is read twice.
-        auto bound = [&](int j) {
-          if (j == 0) return lo;
-          if (j == parts) return pos + 1;
-          const int64_t at = lo + int64_t{keys} * j / parts;
-          return static_cast<int>(std::min<int64_t>(pos + 1, (at + bs - 1) / bs * bs));
-        };
-        AttentionTile part = tile;
-        part.key_begin = bound(k);
-        part.key_end = bound(k + 1);
-        part.partial = partial_floats;
-        partial_floats += group * row_floats;
-        if (k == 0) {
-          tiles[t] = part;
-          cost[t] = part.key_end - part.key_begin;
-        } else {
-          tiles.push_back(part);
-          cost.push_back(part.key_end - part.key_begin);
-        }
-      }
-      splits.push_back(g);
-    }
-  }
-  if (scratch.partials.size() < static_cast<size_t>(partial_floats)) {
-    scratch.partials.resize(partial_floats);
-  }
-
-  // Largest first, handed out dynamically: the tail of the schedule is
-  // made of small items, so threads finish together.
-  std::vector<int> order(tiles.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int a, int b) { return cost[a] > cost[b]; });
-
-  const int rows = tile_queries * group;
-  const size_t need = ScratchFloats(p, kv.block_size, rows);
-  const int threads =
-      static_cast<int>(std::min<size_t>(pool.num_threads(), tiles.size()));
+  const size_t need = ScratchFloats(p, kv.block_size, plan.max_rows);
+  const int threads = static_cast<int>(
+      std::min<size_t>(pool.num_threads(), plan.tiles.size()));
   if (scratch.per_thread.size() < static_cast<size_t>(pool.num_threads())) {
     scratch.per_thread.resize(pool.num_threads());
   }
@@ -591,9 +416,10 @@ void Attention(ThreadPool& pool, AttentionScratch& scratch, const float* q,
     if (t >= threads) return;
     float* buf = scratch.per_thread[t].data();
     for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) <
-                   order.size();) {
-      HWY_DYNAMIC_DISPATCH(AttendTileImpl)(q, kv, batch, p, tiles[order[i]],
-                                           buf, partials, out);
+                   plan.order.size();) {
+      HWY_DYNAMIC_DISPATCH(AttendTileImpl)(q, kv, batch, p,
+                                           plan.tiles[plan.order[i]], buf,
+                                           partials, out);
     }
   };
   if (threads == 1) {
@@ -601,11 +427,7 @@ void Attention(ThreadPool& pool, AttentionScratch& scratch, const float* q,
   } else {
     pool.RunOnAll(worker);
   }
-  // Parts of one group sit at consecutive offsets, group * row_floats apart.
-  for (const SplitGroup& g : splits) {
-    MergePartials(partials, g.first, g.parts, g.rows, g.rows * row_floats,
-                  batch, p, g.tile, out);
-  }
+  MergePartials(plan, partials, batch, p, out);
 }
 
 }  // namespace silica::cpu
