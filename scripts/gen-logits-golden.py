@@ -111,15 +111,49 @@ def top_k(row, k):
     return [int(i) for i in idx], [round(float(row[i]), 4) for i in idx]
 
 
-def run_model(short, fetch_name, chat_format):
+def dequantize_to_f32(src, dst):
+    """Writes `src` with every tensor dequantized to F32 (same metadata,
+    general.file_type 0). llama.cpp then multiplies in f32 without quantizing
+    activations; the C++ test writes the same file with kernels/ref
+    DequantizeRow (bit-exact with gguf-py, tests/golden/dequant_test.cc)."""
+    import gguf
+    from gguf import GGUFReader, GGUFValueType, GGUFWriter
+
+    r = GGUFReader(src)
+    w = GGUFWriter(dst, r.fields["general.architecture"].contents())
+    for key, field in r.fields.items():
+        if key.startswith("GGUF.") or key == "general.architecture":
+            continue
+        if key == "general.file_type":
+            w.add_uint32(key, 0)
+            continue
+        vtype = field.types[0]
+        if vtype == GGUFValueType.ARRAY:
+            w.add_key_value(key, field.contents(), vtype, sub_type=field.types[1])
+        else:
+            w.add_key_value(key, field.contents(), vtype)
+    for t in r.tensors:
+        data = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32)
+        w.add_tensor(t.name, data.reshape([int(x) for x in reversed(t.shape.tolist())]))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def run_model(short, fetch_name, chat_format, path=None, max_prompts=None, f32=False):
     import llama_cpp
 
-    path = fetch_path(fetch_name)
-    settings = dict(n_ctx=1024, n_batch=512, n_threads=2, n_threads_batch=2, logits_all=True,
+    path = path or fetch_path(fetch_name)
+    run_path = path
+    if f32:
+        run_path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"silica_{short}_f32.gguf")
+        dequantize_to_f32(path, run_path)
+    settings = dict(n_ctx=1024, n_batch=512, n_threads=1, n_threads_batch=1, logits_all=True,
                     flash_attn=False, seed=0, verbose=False)
-    llm = llama_cpp.Llama(model_path=path, **settings)
+    llm = llama_cpp.Llama(model_path=run_path, **settings)
     prompts = []
-    for name, text, chat in PROMPTS:
+    for name, text, chat in PROMPTS[:max_prompts]:
         full = CHAT_FORMATS[chat_format].format(q=text) if chat else text
         tokens = llm.tokenize(full.encode("utf-8"), add_bos=True, special=chat)
         llm.reset()
@@ -165,10 +199,13 @@ def run_model(short, fetch_name, chat_format):
         },
         "model": {
             "fetch_name": fetch_name,
-            "path": os.path.relpath(path, models_dir),
+            "path": (os.path.relpath(path, models_dir) if fetch_name
+                     else os.path.abspath(path)),
             "sha256": sha256(path),
             "vocab_size": llm.n_vocab(),
             "chat_format": chat_format,
+            # llama.cpp ran a copy with every tensor dequantized to F32.
+            "dequantized_f32": f32,
         },
         "top_k": TOP_K,
         "greedy_tokens": GREEDY_TOKENS,
@@ -179,11 +216,25 @@ def run_model(short, fetch_name, chat_format):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--gguf", help="diagnostics: run this GGUF instead (needs --out and "
+                    "--chat-format); the file records its absolute path")
+    ap.add_argument("--chat-format", choices=sorted(CHAT_FORMATS))
+    ap.add_argument("--out", help="with --gguf: output JSON path")
+    ap.add_argument("--max-prompts", type=int)
+    ap.add_argument("--f32", action="store_true",
+                    help="run llama.cpp on an F32-dequantized copy (exact f32 arithmetic); "
+                         "writes logits_<short>_f32.json")
     args = ap.parse_args()
+    if args.gguf:
+        data = run_model("custom", "", args.chat_format, args.gguf, args.max_prompts, args.f32)
+        with open(args.out, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+        return
     for short in args.models.split(","):
         fetch_name, chat_format = MODELS[short]
-        data = run_model(short, fetch_name, chat_format)
-        out = os.path.join(DATA, f"logits_{short}.json")
+        data = run_model(short, fetch_name, chat_format, None, args.max_prompts, args.f32)
+        suffix = "_f32" if args.f32 else ""
+        out = os.path.join(DATA, f"logits_{short}{suffix}.json")
         with open(out, "w", encoding="utf-8") as f:
             json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
             f.write("\n")
