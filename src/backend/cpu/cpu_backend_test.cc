@@ -7,7 +7,10 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "core/half.h"
 #include "kernels/cpu/matmul.h"
+#include "kernels/cpu/matmul_test_util.h"
+#include "kernels/ref/matmul_ref.h"
 #include "kernels/cpu/ops_test_util.h"
 #include "kernels/ref/ops_ref.h"
 #include "kernels/ref/quant.h"
@@ -252,6 +255,56 @@ TEST_P(CpuBackendTest, MatMulMatchesDequantizedProduct) {
               << DTypeName(dtype) << " m=" << m << " (" << i << ", " << j
               << ")";
         }
+      }
+    }
+  }
+}
+
+TEST_P(CpuBackendTest, MlxAffineThroughTheOpTable) {
+  const int64_t n = 40, k = 256;
+  for (int bits : {4, 8}) {
+    auto mlx = testing::RandomMlx(bits, 64, DType::kF16, n, k, 21 + bits);
+    // Dequantize by the published formula: w = scale * q + bias.
+    std::vector<float> w(n * k);
+    const auto* words = static_cast<const uint32_t*>(mlx.view.packed.data);
+    const auto* sc = static_cast<const uint16_t*>(mlx.view.scales.data);
+    const auto* bi = static_cast<const uint16_t*>(mlx.view.biases.data);
+    const int per_word = 32 / bits;
+    for (int64_t r = 0; r < n; ++r) {
+      for (int64_t e = 0; e < k; ++e) {
+        const uint32_t word = words[r * (k / per_word) + e / per_word];
+        const uint32_t q = (word >> ((e % per_word) * bits)) & ((1u << bits) - 1);
+        const int64_t g = r * (k / 64) + e / 64;
+        w[r * k + e] = HalfToFloat(sc[g]) * q + HalfToFloat(bi[g]);
+      }
+    }
+    const std::vector<int32_t> ids = {7, 0, 39};
+    std::vector<float> rows(ids.size() * k);
+    ASSERT_TRUE(ops().EmbedMlx(mlx.view, ids.data(), 3, rows.data()).ok());
+    for (size_t t = 0; t < ids.size(); ++t) {
+      for (int64_t e = 0; e < k; ++e) {
+        EXPECT_NEAR(rows[t * k + e], w[ids[t] * k + e], 1e-6) << bits;
+      }
+    }
+    const int64_t m = 3;
+    const auto x = RandomVector(m * k, 22);
+    std::vector<float> want(m * n), got(m * n);
+    ASSERT_TRUE(MatMulMlxRef(x.data(), m, mlx.view, want.data()).ok());
+    ASSERT_TRUE(ops().MatMulMlx(x.data(), m, mlx.view, got.data()).ok());
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        // The int8 rounding of x bounds the difference (see MatMul above).
+        double bound = 1e-6;
+        for (int64_t b = 0; b < k; b += 32) {
+          double amax = 0, wsum = 0;
+          for (int64_t e = b; e < b + 32; ++e) {
+            amax = std::max(amax, std::abs(double{x[i * k + e]}));
+            wsum += std::abs(double{w[j * k + e]});
+            bound += 1e-5 * std::abs(double{x[i * k + e]} * w[j * k + e]);
+          }
+          bound += amax / 127 / 2 * wsum;
+        }
+        EXPECT_LE(std::abs(got[i * n + j] - want[i * n + j]), bound) << bits;
       }
     }
   }
