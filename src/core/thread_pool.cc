@@ -4,10 +4,36 @@
 
 #include <algorithm>
 
-namespace silica {
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
-ThreadPool::ThreadPool(int num_threads)
-    : num_threads_(std::max(1, num_threads)) {
+namespace silica {
+namespace {
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Polls `done` up to `iterations` times; true once it holds.
+template <typename Pred>
+bool SpinUntil(int iterations, Pred done) {
+  for (int i = 0; i < iterations; ++i) {
+    if (done()) return true;
+    CpuRelax();
+  }
+  return done();
+}
+
+}  // namespace
+
+ThreadPool::ThreadPool(int num_threads, int spin_iterations)
+    : num_threads_(std::max(1, num_threads)),
+      spin_iterations_(std::max(0, spin_iterations)) {
   workers_.reserve(num_threads_ - 1);
   for (int i = 1; i < num_threads_; ++i) {
     workers_.emplace_back([this, i] { WorkerLoop(i); });
@@ -17,7 +43,7 @@ ThreadPool::ThreadPool(int num_threads)
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+    stop_.store(true, std::memory_order_release);
   }
   start_cv_.notify_all();
   for (auto& t : workers_) t.join();
@@ -26,18 +52,22 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::WorkerLoop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    const std::function<void(int)>* task;
-    {
+    auto has_work = [&] {
+      return stop_.load(std::memory_order_acquire) ||
+             generation_.load(std::memory_order_acquire) != seen;
+    };
+    if (!SpinUntil(spin_iterations_, has_work)) {
       std::unique_lock<std::mutex> lock(mu_);
-      start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      task = task_;
+      start_cv_.wait(lock, has_work);
     }
-    (*task)(index);
-    {
+    if (stop_.load(std::memory_order_acquire)) return;
+    seen = generation_.load(std::memory_order_acquire);
+    (*task_)(index);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // Last one out wakes the caller in case it stopped spinning. Taking
+      // the mutex orders this against the caller's predicate check.
       std::lock_guard<std::mutex> lock(mu_);
-      if (--pending_ == 0) done_cv_.notify_one();
+      done_cv_.notify_one();
     }
   }
 }
@@ -47,17 +77,23 @@ void ThreadPool::RunOnAll(const std::function<void(int)>& fn) {
     fn(0);
     return;
   }
+  task_ = &fn;
+  pending_.store(num_threads_ - 1, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_release);
   {
+    // Wakes workers that gave up spinning; they re-check the generation
+    // under the mutex, so no wake-up is lost.
     std::lock_guard<std::mutex> lock(mu_);
-    task_ = &fn;
-    pending_ = num_threads_ - 1;
-    ++generation_;
   }
   start_cv_.notify_all();
   fn(0);
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [&] { return pending_ == 0; });
-  task_ = nullptr;
+  auto all_done = [&] {
+    return pending_.load(std::memory_order_acquire) == 0;
+  };
+  if (!SpinUntil(spin_iterations_, all_done)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, all_done);
+  }
 }
 
 void ThreadPool::ParallelFor(int64_t n, const RangeFn& fn, int64_t grain) {

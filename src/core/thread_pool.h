@@ -6,8 +6,14 @@
 // matmul over output rows keeps each thread on its own rows (and cache
 // lines). Regions are not reentrant: a task must not call ParallelFor on the
 // same pool.
+//
+// A decode step runs hundreds of short regions, so waking a blocked thread
+// (tens of microseconds) would dominate. Workers and the caller therefore
+// spin on atomics for a bounded time before blocking on a condition
+// variable; the bound keeps an idle pool from burning CPU.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -22,7 +28,9 @@ class ThreadPool {
   // fn(begin, end, thread_index) handles [begin, end).
   using RangeFn = std::function<void(int64_t, int64_t, int)>;
 
-  explicit ThreadPool(int num_threads);
+  // `spin_iterations`: how long (in CPU pause instructions, roughly 30-140
+  // cycles each) a thread polls for work or completion before it blocks.
+  explicit ThreadPool(int num_threads, int spin_iterations = 4000);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -40,14 +48,18 @@ class ThreadPool {
   void WorkerLoop(int index);
 
   int num_threads_;
+  int spin_iterations_;
   std::vector<std::thread> workers_;
+  // Blocking fallback; the fast path uses only the atomics below.
   std::mutex mu_;
   std::condition_variable start_cv_;
   std::condition_variable done_cv_;
+  // Published before generation_ is bumped (release), read after the bump
+  // is seen (acquire).
   const std::function<void(int)>* task_ = nullptr;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
 };
 
 // Threads to use when the user does not say: the CPUs this process may run

@@ -47,5 +47,18 @@ TEST(ThreadPoolTest, ReusableManyTimesAndUsesAllThreads) {
   EXPECT_EQ(total.load(), 8000);
 }
 
+TEST(ThreadPoolTest, BlockingPathWithoutSpinning) {
+  // spin_iterations = 0: every hand-off goes through the condition
+  // variables, so a lost wake-up would hang this test.
+  ThreadPool pool(3, /*spin_iterations=*/0);
+  std::atomic<int64_t> sum{0};
+  for (int round = 0; round < 500; ++round) {
+    pool.ParallelFor(300, [&](int64_t b, int64_t e, int) {
+      for (int64_t i = b; i < e; ++i) sum += i;
+    });
+  }
+  EXPECT_EQ(sum.load(), 500 * (299 * 300 / 2));
+}
+
 }  // namespace
 }  // namespace silica
