@@ -89,6 +89,20 @@ PROMPTS = [
 ]
 
 
+def long_text():
+    """~3000 characters (600-700 tokens): past Gemma 3's 512-token sliding
+    window, so its local layers really slide, and past the C++ test's rows
+    per step, so the prompt is prefilled in chunks."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "tokgolden", os.path.join(REPO, "scripts", "gen-tokenizer-golden.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    para = mod.LONG_PARAGRAPH
+    return para + para[: para.index("Whitespace matters too.")]
+
+
 def fetch_path(name):
     out = subprocess.run([os.path.join(REPO, "scripts", "fetch-models"), "--path", name],
                          capture_output=True, text=True)
@@ -153,7 +167,8 @@ def run_model(short, fetch_name, chat_format, path=None, max_prompts=None, f32=F
                     flash_attn=False, seed=0, verbose=False)
     llm = llama_cpp.Llama(model_path=run_path, **settings)
     prompts = []
-    for name, text, chat in PROMPTS[:max_prompts]:
+    prompts_in = PROMPTS + [("long_text", long_text(), False)]
+    for name, text, chat in prompts_in[:max_prompts]:
         full = CHAT_FORMATS[chat_format].format(q=text) if chat else text
         tokens = llm.tokenize(full.encode("utf-8"), add_bos=True, special=chat)
         llm.reset()

@@ -43,9 +43,9 @@ struct DecoderParams {
   // llama.cpp's converter has already added the 1. The loader adds it to
   // the f32 copy it keeps, so the forward pass always multiplies by w.
   bool norm_add_one = false;
-  bool qkv_bias = false;    // q/k/v projections must have biases (Qwen2)
-  bool qk_norm = false;     // per-head RMSNorm of q and k before RoPE
-  bool post_norms = false;  // Gemma 3: norms on the attention / MLP outputs
+  bool qkv_bias = false;     // q/k/v projections must have biases (Qwen2)
+  bool qk_norm = false;      // per-head RMSNorm of q and k before RoPE
+  bool post_norms = false;   // Gemma 3: norms on the attention / MLP outputs
   float embed_scale = 1.0f;  // Gemma: sqrt(hidden)
   float attn_scale = 0.0f;   // scale of q·k; 0: 1/sqrt(head_dim)
   float attn_softcap = 0.0f;

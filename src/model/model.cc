@@ -16,8 +16,7 @@ namespace {
 
 Result<std::unique_ptr<Model>> LoadGguf(const std::string& path,
                                         Backend& backend) {
-  ASSIGN_OR_RETURN(std::unique_ptr<GgufSource> source,
-                   GgufSource::Open(path));
+  ASSIGN_OR_RETURN(std::unique_ptr<GgufSource> source, GgufSource::Open(path));
   Result<std::string> arch = source->file().GetString("general.architecture");
   if (!arch.ok()) return arch.status().WithContext(path);
   Result<const FamilyDef*> family = FamilyForGguf(*arch);
@@ -25,8 +24,7 @@ Result<std::unique_ptr<Model>> LoadGguf(const std::string& path,
   Result<DecoderParams> params = (*family)->from_gguf(source->file());
   if (!params.ok()) return params.status();
   Result<std::unique_ptr<DecoderModel>> model = DecoderModel::Create(
-      std::move(params).value(), std::move(source), (*family)->table,
-      backend);
+      std::move(params).value(), std::move(source), (*family)->table, backend);
   if (!model.ok()) return model.status().WithContext(path);
   return std::unique_ptr<Model>(std::move(model).value());
 }
@@ -54,16 +52,14 @@ Result<std::unique_ptr<Model>> LoadHfFolder(const std::string& dir,
   ASSIGN_OR_RETURN(std::unique_ptr<SafetensorsSource> source,
                    SafetensorsSource::Open(dir));
   Result<std::unique_ptr<DecoderModel>> model = DecoderModel::Create(
-      std::move(params).value(), std::move(source), (*family)->table,
-      backend);
+      std::move(params).value(), std::move(source), (*family)->table, backend);
   if (!model.ok()) return model.status().WithContext(dir);
   return std::unique_ptr<Model>(std::move(model).value());
 }
 
 }  // namespace
 
-KVCacheShape Model::KVShape(int num_blocks, int block_size,
-                            DType dtype) const {
+KVCacheShape Model::KVShape(int num_blocks, int block_size, DType dtype) const {
   KVCacheShape s;
   s.num_layers = info().num_layers;
   s.n_kv_heads = info().n_kv_heads;
@@ -84,7 +80,8 @@ Result<std::unique_ptr<Model>> LoadModel(const std::string& path,
     return NotFound(path + ": no such file or folder");
   }
   if (path.ends_with(".safetensors")) {
-    return InvalidArgument(path + ": a safetensors file alone has no "
+    return InvalidArgument(path +
+                           ": a safetensors file alone has no "
                            "config; pass the model folder");
   }
   return LoadGguf(path, backend);

@@ -11,11 +11,11 @@ namespace {
 
 constexpr std::array<std::string_view, static_cast<size_t>(Slot::kCount)>
     kSlotNames = {
-        "token_embd", "output_norm", "output",      "rope_freqs",
-        "attn_norm",  "attn_q",      "attn_k",      "attn_v",
-        "attn_o",     "attn_q_bias", "attn_k_bias", "attn_v_bias",
-        "attn_o_bias", "attn_q_norm", "attn_k_norm", "attn_post_norm",
-        "ffn_norm",   "ffn_gate",    "ffn_up",      "ffn_down",
+        "token_embd",    "output_norm", "output",      "rope_freqs",
+        "attn_norm",     "attn_q",      "attn_k",      "attn_v",
+        "attn_o",        "attn_q_bias", "attn_k_bias", "attn_v_bias",
+        "attn_o_bias",   "attn_q_norm", "attn_k_norm", "attn_post_norm",
+        "ffn_norm",      "ffn_gate",    "ffn_up",      "ffn_down",
         "ffn_post_norm",
 };
 
@@ -165,10 +165,9 @@ class SlotResolver {
       same = view->shape[static_cast<int>(i)] == want[i];
     }
     if (!same) {
-      return InvalidArgument("tensor '" + name + "' has shape " +
-                             view->shape.ToString() + ", expected " +
-                             ShapeString(want) + " for " +
-                             params_.architecture);
+      return InvalidArgument(
+          "tensor '" + name + "' has shape " + view->shape.ToString() +
+          ", expected " + ShapeString(want) + " for " + params_.architecture);
     }
     return view;
   }
@@ -219,8 +218,7 @@ class SlotResolver {
 
 // MLX-community folders store each quantized matrix as packed uint32
 // "weight" plus "scales" and "biases"; the MLX kernels are not in yet.
-Status RejectMlxQuantized(const WeightSource& source,
-                          const SlotResolver& r) {
+Status RejectMlxQuantized(const WeightSource& source, const SlotResolver& r) {
   if (source.format() == "gguf") return Status::Ok();
   const std::string q = r.Name(Slot::kAttnQ, 0);
   if (q.size() > 7 && q.ends_with(".weight")) {
@@ -277,12 +275,9 @@ Result<DecoderWeights> LoadDecoderWeights(const WeightSource& source,
     ASSIGN_OR_RETURN(lw.v, r.Matrix(Slot::kAttnV, l, Op::kMatMul));
     ASSIGN_OR_RETURN(lw.o, r.Matrix(Slot::kAttnO, l, Op::kMatMul));
     if (r.Has(Slot::kAttnQBias)) {
-      ASSIGN_OR_RETURN(lw.q_bias,
-                       r.Vector(Slot::kAttnQBias, l, p.qkv_bias));
-      ASSIGN_OR_RETURN(lw.k_bias,
-                       r.Vector(Slot::kAttnKBias, l, p.qkv_bias));
-      ASSIGN_OR_RETURN(lw.v_bias,
-                       r.Vector(Slot::kAttnVBias, l, p.qkv_bias));
+      ASSIGN_OR_RETURN(lw.q_bias, r.Vector(Slot::kAttnQBias, l, p.qkv_bias));
+      ASSIGN_OR_RETURN(lw.k_bias, r.Vector(Slot::kAttnKBias, l, p.qkv_bias));
+      ASSIGN_OR_RETURN(lw.v_bias, r.Vector(Slot::kAttnVBias, l, p.qkv_bias));
     }
     if (r.Has(Slot::kAttnOBias)) {
       ASSIGN_OR_RETURN(lw.o_bias, r.Vector(Slot::kAttnOBias, l, false));
@@ -294,8 +289,7 @@ Result<DecoderWeights> LoadDecoderWeights(const WeightSource& source,
     if (p.post_norms) {
       ASSIGN_OR_RETURN(lw.attn_post_norm,
                        r.Vector(Slot::kAttnPostNorm, l, true));
-      ASSIGN_OR_RETURN(lw.ffn_post_norm,
-                       r.Vector(Slot::kFfnPostNorm, l, true));
+      ASSIGN_OR_RETURN(lw.ffn_post_norm, r.Vector(Slot::kFfnPostNorm, l, true));
     }
     ASSIGN_OR_RETURN(lw.ffn_norm, r.Vector(Slot::kFfnNorm, l, true));
     ASSIGN_OR_RETURN(lw.gate, r.Matrix(Slot::kFfnGate, l, Op::kMatMul));

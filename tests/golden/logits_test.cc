@@ -73,7 +73,7 @@ constexpr double kDiffSlack = 1.25;
 constexpr int kBlockSize = 16;
 // Positions per prefill forward: bounds the logits buffer (Gemma's vocab is
 // 262144 wide, so 96 rows are ~100 MB).
-constexpr int kMaxRowsPerPrefill = 96;
+constexpr size_t kMaxRowsPerPrefill = 96;
 
 std::string ModelsDir() {
   if (const char* d = std::getenv("SILICA_MODELS_DIR"); d && *d) return d;
@@ -128,8 +128,8 @@ Status WriteDequantizedF32(const std::string& src, const std::string& dst,
   GgufWriter w;
   for (const auto& [key, value] : f.metadata()) {
     if (key == "general.alignment") continue;
-    RETURN_IF_ERROR(w.Set(key, key == "general.file_type" ? GgufValue::U32(0)
-                                                          : value));
+    RETURN_IF_ERROR(
+        w.Set(key, key == "general.file_type" ? GgufValue::U32(0) : value));
   }
   for (const GgufTensorInfo& t : f.tensors()) {
     const TensorView v = f.View(t);
@@ -165,14 +165,14 @@ class MultiSeqRunner {
     const int n = static_cast<int>(max_lens.size());
     tables_.assign(static_cast<size_t>(n * max_blocks_), 0);
     for (int s = 0; s < n; ++s) {
-      const int blocks = (max_lens[static_cast<size_t>(s)] + kBlockSize - 1) /
-                         kBlockSize;
+      const int blocks =
+          (max_lens[static_cast<size_t>(s)] + kBlockSize - 1) / kBlockSize;
       for (int b = 0; b < blocks; ++b) {
         tables_[static_cast<size_t>(s * max_blocks_ + b)] = total++;
       }
     }
-    Result<std::unique_ptr<KVCacheTensors>> kv = KVCacheTensors::Allocate(
-        model.KVShape(total, kBlockSize, DType::kF16));
+    Result<std::unique_ptr<KVCacheTensors>> kv =
+        KVCacheTensors::Allocate(model.KVShape(total, kBlockSize, DType::kF16));
     EXPECT_TRUE(kv.ok()) << kv.status().ToString();
     if (kv.ok()) kv_ = std::move(kv).value();
     lens_.assign(static_cast<size_t>(n), 0);
@@ -202,8 +202,7 @@ class MultiSeqRunner {
       lens_[static_cast<size_t>(s)] += static_cast<int>(chunks[i].size());
       qs.push_back(static_cast<int32_t>(ids.size()));
       lens.push_back(lens_[static_cast<size_t>(s)]);
-      table.insert(table.end(),
-                   tables_.begin() + s * max_blocks_,
+      table.insert(table.end(), tables_.begin() + s * max_blocks_,
                    tables_.begin() + (s + 1) * max_blocks_);
     }
     BatchInputs in;
@@ -216,8 +215,7 @@ class MultiSeqRunner {
     in.attention.block_table = table.data();
     in.attention.max_blocks_per_seq = max_blocks_;
     in.logits_rows = rows;
-    logits->resize(rows.size() *
-                   static_cast<size_t>(model_.info().vocab_size));
+    logits->resize(rows.size() * static_cast<size_t>(model_.info().vocab_size));
     return model_.Forward(in, *kv_, logits->data());
   }
 
@@ -266,33 +264,39 @@ void RunGolden(const std::string& file, Metrics* out) {
   }
   MultiSeqRunner runner(model, max_lens);
 
-  // Prefill, several prompts per forward.
+  // Prefill, several prompts per forward; a prompt longer than the rows
+  // left in a step continues in the next one (chunked prefill).
   int positions = 0, agree = 0;
   float max_diff = 0.0f;
   double sum_diff = 0.0;
   std::string worst;
   std::vector<std::vector<int32_t>> generated(static_cast<size_t>(n));
+  std::vector<size_t> done(static_cast<size_t>(n), 0);
   std::vector<float> logits;
-  for (int first = 0; first < n;) {
+  for (int next = 0; next < n;) {
     std::vector<int> seqs;
     std::vector<std::vector<int32_t>> chunks;
-    int rows = 0;
-    while (first < n &&
-           (seqs.empty() ||
-            rows + static_cast<int>(g.prompts[first].tokens.size()) <=
-                kMaxRowsPerPrefill)) {
-      rows += static_cast<int>(g.prompts[first].tokens.size());
-      seqs.push_back(first);
-      chunks.push_back(g.prompts[first].tokens);
-      ++first;
+    std::vector<size_t> starts;
+    size_t rows = 0;
+    for (int s = next; s < n && rows < kMaxRowsPerPrefill; ++s) {
+      const std::vector<int32_t>& t = g.prompts[static_cast<size_t>(s)].tokens;
+      const size_t from = done[static_cast<size_t>(s)];
+      const size_t take = std::min(t.size() - from, kMaxRowsPerPrefill - rows);
+      seqs.push_back(s);
+      starts.push_back(from);
+      chunks.emplace_back(t.begin() + static_cast<int64_t>(from),
+                          t.begin() + static_cast<int64_t>(from + take));
+      rows += take;
+      if (from + take < t.size()) break;
     }
     Status st = runner.Step(seqs, chunks, true, &logits);
     ASSERT_TRUE(st.ok()) << st.ToString();
-    int row = 0;
-    for (int s : seqs) {
+    size_t row = 0;
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      const int s = seqs[i];
       const Prompt& p = g.prompts[static_cast<size_t>(s)];
-      for (size_t k = 0; k < p.tokens.size(); ++k, ++row) {
-        const float* l = logits.data() + static_cast<size_t>(row) * vocab;
+      for (size_t k = starts[i]; k < starts[i] + chunks[i].size(); ++k, ++row) {
+        const float* l = logits.data() + row * static_cast<size_t>(vocab);
         const int32_t top = ArgMax(l, vocab);
         ++positions;
         agree += top == p.top_ids[k][0];
@@ -306,6 +310,8 @@ void RunGolden(const std::string& file, Metrics* out) {
           generated[static_cast<size_t>(s)].push_back(top);
         }
       }
+      done[static_cast<size_t>(s)] += chunks[i].size();
+      if (done[static_cast<size_t>(s)] == p.tokens.size()) next = s + 1;
     }
   }
 

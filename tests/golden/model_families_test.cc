@@ -29,8 +29,8 @@ namespace fs = std::filesystem;
 
 struct TinySpec {
   std::string arch;  // "qwen2" or "gemma3"
-  int64_t vocab = 64, hidden = 32, ff = 64, layers = 6, heads = 2,
-          kv_heads = 1, head_dim = 16;
+  int64_t vocab = 64, hidden = 32, ff = 64, layers = 6, heads = 2, kv_heads = 1,
+          head_dim = 16;
   int64_t window = 4;  // gemma3
 };
 
@@ -65,13 +65,15 @@ class FamilyTest : public ::testing::Test {
       bool norm;
     };
     std::vector<Entry> entries = {
-        {"model.embed_tokens.weight", "token_embd.weight",
-         {s.vocab, s.hidden}, false},
+        {"model.embed_tokens.weight",
+         "token_embd.weight",
+         {s.vocab, s.hidden},
+         false},
         {"model.norm.weight", "output_norm.weight", {s.hidden}, true},
     };
     if (!gemma) {
-      entries.push_back({"lm_head.weight", "output.weight",
-                         {s.vocab, s.hidden}, false});
+      entries.push_back(
+          {"lm_head.weight", "output.weight", {s.vocab, s.hidden}, false});
     }
     for (int64_t l = 0; l < s.layers; ++l) {
       const std::string h = "model.layers." + std::to_string(l) + ".";
@@ -176,11 +178,11 @@ class FamilyTest : public ::testing::Test {
 
   static std::string Config(const TinySpec& s) {
     const bool gemma = s.arch == "gemma3";
-    std::string c = "{\"architectures\": [\"" +
-                    std::string(gemma ? "Gemma3ForCausalLM"
-                                      : "Qwen2ForCausalLM") +
-                    "\"], \"model_type\": \"" +
-                    std::string(gemma ? "gemma3_text" : "qwen2") + "\", ";
+    std::string c =
+        "{\"architectures\": [\"" +
+        std::string(gemma ? "Gemma3ForCausalLM" : "Qwen2ForCausalLM") +
+        "\"], \"model_type\": \"" +
+        std::string(gemma ? "gemma3_text" : "qwen2") + "\", ";
     c += "\"vocab_size\": " + std::to_string(s.vocab) +
          ", \"hidden_size\": " + std::to_string(s.hidden) +
          ", \"intermediate_size\": " + std::to_string(s.ff) +
@@ -193,12 +195,13 @@ class FamilyTest : public ::testing::Test {
     if (gemma) {
       c += "\"hidden_activation\": \"gelu_pytorch_tanh\", "
            "\"rope_local_base_freq\": 10000.0, \"sliding_window\": " +
-           std::to_string(s.window) + ", \"query_pre_attn_scalar\": " +
-           std::to_string(s.head_dim) + ", \"layer_types\": [";
+           std::to_string(s.window) +
+           ", \"query_pre_attn_scalar\": " + std::to_string(s.head_dim) +
+           ", \"layer_types\": [";
       for (int64_t l = 0; l < s.layers; ++l) {
-        c += std::string(l ? ", " : "") +
-             ((l + 1) % 6 == 0 ? "\"full_attention\""
-                               : "\"sliding_attention\"");
+        c +=
+            std::string(l ? ", " : "") +
+            ((l + 1) % 6 == 0 ? "\"full_attention\"" : "\"sliding_attention\"");
       }
       c += "]}";
     } else {

@@ -83,8 +83,8 @@ class Runner {
         tables_.push_back((s + 1) * blocks_per_seq_ - 1 - b);
       }
     }
-    auto kv = KVCacheTensors::Allocate(model.KVShape(
-        num_seqs * blocks_per_seq_, kBlockSize, DType::kF32));
+    auto kv = KVCacheTensors::Allocate(
+        model.KVShape(num_seqs * blocks_per_seq_, kBlockSize, DType::kF32));
     EXPECT_TRUE(kv.ok()) << kv.status().ToString();
     kv_ = std::move(kv).value();
   }
@@ -101,10 +101,10 @@ class Runner {
         rows.push_back(static_cast<int32_t>(ids.size()));
         ids.push_back(id);
         pos.push_back(p);
-        slots.push_back(tables_[static_cast<size_t>(s * blocks_per_seq_ +
-                                                    p / kBlockSize)] *
-                            kBlockSize +
-                        p % kBlockSize);
+        slots.push_back(
+            tables_[static_cast<size_t>(s * blocks_per_seq_ + p / kBlockSize)] *
+                kBlockSize +
+            p % kBlockSize);
       }
       qs.push_back(static_cast<int32_t>(ids.size()));
       lens.push_back(lens_[static_cast<size_t>(s)]);
@@ -147,16 +147,16 @@ double RelDiff(const std::vector<float>& a, const std::vector<float>& b) {
   return num / den;
 }
 
-std::vector<float> Slice(const std::vector<float>& v, size_t row,
-                         size_t rows, int vocab) {
-  return std::vector<float>(v.begin() + static_cast<int64_t>(row * vocab),
-                            v.begin() +
-                                static_cast<int64_t>((row + rows) * vocab));
+std::vector<float> Slice(const std::vector<float>& v, size_t row, size_t rows,
+                         int vocab) {
+  return std::vector<float>(
+      v.begin() + static_cast<int64_t>(row * vocab),
+      v.begin() + static_cast<int64_t>((row + rows) * vocab));
 }
 
 const std::vector<int32_t> kPromptA = {5, 17, 42, 99, 3, 250, 7, 8, 300};
 const std::vector<int32_t> kPromptB = {11, 12, 13, 200, 201, 1, 2,
-                                       60, 61, 62, 63, 64, 65};
+                                       60, 61, 62, 63,  64,  65};
 
 void CheckBatchEqualsAlone(Model& model) {
   const int vocab = model.info().vocab_size;
@@ -164,10 +164,10 @@ void CheckBatchEqualsAlone(Model& model) {
   Runner alone_a(model, 1, 32), alone_b(model, 1, 32);
   std::vector<float> a_prefill = alone_a.Step({0}, {kPromptA});
   std::vector<float> a_decode = alone_a.Step({0}, {{77}});
-  std::vector<float> b_first = alone_b.Step({0}, {{kPromptB.begin(),
-                                                    kPromptB.begin() + 5}});
-  std::vector<float> b_rest = alone_b.Step({0}, {{kPromptB.begin() + 5,
-                                                   kPromptB.end()}});
+  std::vector<float> b_first =
+      alone_b.Step({0}, {{kPromptB.begin(), kPromptB.begin() + 5}});
+  std::vector<float> b_rest =
+      alone_b.Step({0}, {{kPromptB.begin() + 5, kPromptB.end()}});
 
   // Together: prefill A with B's first chunk, then A's decode token mixed
   // with B's second chunk.
@@ -178,8 +178,7 @@ void CheckBatchEqualsAlone(Model& model) {
       both.Step({1, 0}, {{kPromptB.begin() + 5, kPromptB.end()}, {77}});
   EXPECT_LT(RelDiff(Slice(step1, 0, kPromptA.size(), vocab), a_prefill), 1e-5);
   EXPECT_LT(RelDiff(Slice(step1, kPromptA.size(), 5, vocab), b_first), 1e-5);
-  EXPECT_LT(RelDiff(Slice(step2, 0, kPromptB.size() - 5, vocab), b_rest),
-            1e-5);
+  EXPECT_LT(RelDiff(Slice(step2, 0, kPromptB.size() - 5, vocab), b_rest), 1e-5);
   EXPECT_LT(RelDiff(Slice(step2, kPromptB.size() - 5, 1, vocab), a_decode),
             1e-5);
 }
@@ -188,8 +187,8 @@ void CheckIncrementalEqualsPrefill(Model& model) {
   const int vocab = model.info().vocab_size;
   Runner full(model, 1, 32), inc(model, 1, 32);
   std::vector<float> all = full.Step({0}, {kPromptB});
-  std::vector<float> got = inc.Step({0}, {{kPromptB.begin(),
-                                           kPromptB.begin() + 3}});
+  std::vector<float> got =
+      inc.Step({0}, {{kPromptB.begin(), kPromptB.begin() + 3}});
   for (size_t i = 3; i < kPromptB.size(); ++i) {
     std::vector<float> one = inc.Step({0}, {{kPromptB[i]}});
     got.insert(got.end(), one.begin(), one.end());
@@ -243,10 +242,10 @@ TEST_F(TinyModelTest, LlamaHfMatchesGguf) {
 }
 
 TEST_F(TinyModelTest, LlamaUntiedHfMatchesGguf) {
-  auto g = Load(
-      Synth("tiny-llama-untied", synth::OutputFormat::kGguf, "l.gguf"));
-  auto h = Load(
-      Synth("tiny-llama-untied", synth::OutputFormat::kSafetensors, "l"));
+  auto g =
+      Load(Synth("tiny-llama-untied", synth::OutputFormat::kGguf, "l.gguf"));
+  auto h =
+      Load(Synth("tiny-llama-untied", synth::OutputFormat::kSafetensors, "l"));
   ASSERT_NE(g, nullptr);
   ASSERT_NE(h, nullptr);
   CheckFormatsAgree(*g, *h);
@@ -267,8 +266,7 @@ TEST_F(TinyModelTest, DifferentSeedsDiffer) {
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
   Runner ra(*a, 1, 32), rb(*b, 1, 32);
-  EXPECT_GT(RelDiff(ra.Step({0}, {kPromptA}), rb.Step({0}, {kPromptA})),
-            1e-2);
+  EXPECT_GT(RelDiff(ra.Step({0}, {kPromptA}), rb.Step({0}, {kPromptA})), 1e-2);
 }
 
 TEST_F(TinyModelTest, UnsupportedArchitectureIsNamed) {
@@ -311,8 +309,7 @@ class NoF32Backend : public Backend, public OpTable {
             const RopeParams& p) override {
     inner_.ops().Rope(x, tokens, heads, positions, p);
   }
-  void SiluMul(const float* g, const float* u, int64_t n,
-               float* out) override {
+  void SiluMul(const float* g, const float* u, int64_t n, float* out) override {
     inner_.ops().SiluMul(g, u, n, out);
   }
   void GeluTanhMul(const float* g, const float* u, int64_t n,
@@ -329,9 +326,8 @@ class NoF32Backend : public Backend, public OpTable {
                const int32_t* slots, PagedKV& kv) override {
     inner_.ops().StoreKV(k, v, tokens, slots, kv);
   }
-  void Attention(const float* q, const PagedKV& kv,
-                 const AttentionBatch& batch, const AttentionParams& p,
-                 float* out) override {
+  void Attention(const float* q, const PagedKV& kv, const AttentionBatch& batch,
+                 const AttentionParams& p, float* out) override {
     inner_.ops().Attention(q, kv, batch, p, out);
   }
 

@@ -7,13 +7,13 @@
 // --chat wraps the prompt in a minimal chat format hard-wired per family
 // (ChatML for SmolLM2 and Qwen, the Gemma turn format, the Llama 3 header
 // format); the Jinja chat-template engine of the server replaces it.
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "backend/backend.h"
 #include "io/gguf.h"
@@ -106,9 +106,9 @@ Status Generate(const GenerateOptions& o) {
   const int n_prompt = static_cast<int>(tokens.size());
   const int max_len = n_prompt + o.n;
   if (info.context_length > 0 && max_len > info.context_length) {
-    return InvalidArgument(fmt::format(
-        "prompt ({} tokens) + -n {} exceeds the context length {}", n_prompt,
-        o.n, info.context_length));
+    return InvalidArgument(
+        fmt::format("prompt ({} tokens) + -n {} exceeds the context length {}",
+                    n_prompt, o.n, info.context_length));
   }
 
   const int num_blocks = (max_len + kBlockSize - 1) / kBlockSize;
@@ -126,7 +126,8 @@ Status Generate(const GenerateOptions& o) {
   // Runs tokens [first, first + count) of `tokens`; logits of the last.
   auto step = [&](int first, int count) -> Status {
     positions.resize(static_cast<size_t>(count));
-    for (int i = 0; i < count; ++i) positions[static_cast<size_t>(i)] = first + i;
+    for (int i = 0; i < count; ++i)
+      positions[static_cast<size_t>(i)] = first + i;
     slots = positions;
     query_start[1] = count;
     seq_len = first + count;

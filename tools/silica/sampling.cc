@@ -7,8 +7,8 @@
 namespace silica::cli {
 
 int32_t ArgMax(std::span<const float> logits) {
-  return static_cast<int32_t>(
-      std::max_element(logits.begin(), logits.end()) - logits.begin());
+  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) -
+                              logits.begin());
 }
 
 SimpleSampler::SimpleSampler(const SamplingOptions& options)
@@ -38,7 +38,8 @@ int32_t SimpleSampler::Sample(std::span<const float> logits) {
   probs_.resize(order_.size());
   double sum = 0.0;
   for (size_t i = 0; i < order_.size(); ++i) {
-    const float z = (logits[static_cast<size_t>(order_[i])] - max_logit) * inv_t;
+    const float z =
+        (logits[static_cast<size_t>(order_[i])] - max_logit) * inv_t;
     probs_[i] = std::exp(z);
     sum += probs_[i];
   }

@@ -21,8 +21,8 @@ Status ReadDim(const GgufFile& f, const std::string& key, int64_t* out) {
   Result<uint64_t> v = f.GetUint(key);
   if (!v.ok()) return v.status().WithContext(f.name());
   if (*v == 0 || *v > (uint64_t{1} << 31)) {
-    return InvalidArgument(f.name() + ": " + key + " = " +
-                           std::to_string(*v) + " is out of range");
+    return InvalidArgument(f.name() + ": " + key + " = " + std::to_string(*v) +
+                           " is out of range");
   }
   *out = static_cast<int64_t>(*v);
   return Status::Ok();
@@ -91,8 +91,8 @@ Result<DecoderParams> CommonGgufParams(const GgufFile& f,
                            std::to_string(p.n_kv_heads) + " KV heads");
   }
   p.head_dim = p.hidden / p.n_heads;
-  RETURN_IF_ERROR(ReadOptDim(f, Key(arch, "attention.key_length"),
-                             &p.head_dim));
+  RETURN_IF_ERROR(
+      ReadOptDim(f, Key(arch, "attention.key_length"), &p.head_dim));
   int64_t value_dim = p.head_dim;
   RETURN_IF_ERROR(
       ReadOptDim(f, Key(arch, "attention.value_length"), &value_dim));
@@ -154,8 +154,9 @@ Result<DecoderParams> CommonHfParams(const ModelConfig& c) {
   p.context_length = c.max_position_embeddings;
   p.rms_eps = static_cast<float>(c.rms_norm_eps);
   if (p.n_kv_heads <= 0 || p.n_heads % p.n_kv_heads != 0) {
-    return InvalidArgument("config.json: num_attention_heads is not a "
-                           "multiple of num_key_value_heads");
+    return InvalidArgument(
+        "config.json: num_attention_heads is not a "
+        "multiple of num_key_value_heads");
   }
   switch (c.activation) {
     case Activation::kSilu:
@@ -200,12 +201,14 @@ Result<DecoderParams> CommonHfParams(const ModelConfig& c) {
         s.type = RopeScalingType::kYarn;
         break;
       case RopeType::kDynamic:
-        return Unimplemented("config.json: dynamic RoPE scaling is not "
-                             "supported");
+        return Unimplemented(
+            "config.json: dynamic RoPE scaling is not "
+            "supported");
     }
     if (!rc->mrope_section.empty()) {
-      return Unimplemented("config.json: multimodal RoPE (mrope_section) "
-                           "is not supported yet");
+      return Unimplemented(
+          "config.json: multimodal RoPE (mrope_section) "
+          "is not supported yet");
     }
   }
   p.sliding.resize(static_cast<size_t>(p.num_layers));

@@ -105,8 +105,8 @@ Result<DecoderParams> FromHf(const ModelConfig& c) {
 
 const FamilyDef& Gemma3Family() {
   static constexpr FamilyDef kDef = {
-      "gemma3", kGgufArchs, ModelFamily::kGemma3Text, kGemma3Table, &FromGguf,
-      &FromHf};
+      "gemma3",     kGgufArchs, ModelFamily::kGemma3Text,
+      kGemma3Table, &FromGguf,  &FromHf};
   return kDef;
 }
 

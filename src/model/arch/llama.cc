@@ -66,8 +66,8 @@ Result<DecoderParams> FromHf(const ModelConfig& c) {
 
 const FamilyDef& LlamaFamily() {
   static constexpr FamilyDef kDef = {
-      "llama", kGgufArchs, ModelFamily::kLlama, kLlamaTable, &FromGguf,
-      &FromHf};
+      "llama",     kGgufArchs, ModelFamily::kLlama,
+      kLlamaTable, &FromGguf,  &FromHf};
   return kDef;
 }
 

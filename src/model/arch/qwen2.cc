@@ -58,8 +58,8 @@ Result<DecoderParams> FromHf(const ModelConfig& c) {
 
 const FamilyDef& Qwen2Family() {
   static constexpr FamilyDef kDef = {
-      "qwen2", kGgufArchs, ModelFamily::kQwen2, kQwen2Table, &FromGguf,
-      &FromHf};
+      "qwen2",     kGgufArchs, ModelFamily::kQwen2,
+      kQwen2Table, &FromGguf,  &FromHf};
   return kDef;
 }
 

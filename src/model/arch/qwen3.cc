@@ -66,8 +66,8 @@ Result<DecoderParams> FromHf(const ModelConfig& c) {
 
 const FamilyDef& Qwen3Family() {
   static constexpr FamilyDef kDef = {
-      "qwen3", kGgufArchs, ModelFamily::kQwen3, kQwen3Table, &FromGguf,
-      &FromHf};
+      "qwen3",     kGgufArchs, ModelFamily::kQwen3,
+      kQwen3Table, &FromGguf,  &FromHf};
   return kDef;
 }
 

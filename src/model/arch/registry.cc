@@ -40,10 +40,10 @@ Result<const FamilyDef*> FamilyForHf(const ModelConfig& config) {
   for (const FamilyDef* f : Families()) {
     if (f->hf_family == config.family) return f;
   }
-  return Unimplemented(
-      "unsupported architecture '" +
-      std::string(ModelFamilyName(config.family)) + "' (model_type '" +
-      config.model_type + "'; supported: " + SupportedList() + ")");
+  return Unimplemented("unsupported architecture '" +
+                       std::string(ModelFamilyName(config.family)) +
+                       "' (model_type '" + config.model_type +
+                       "'; supported: " + SupportedList() + ")");
 }
 
 }  // namespace silica

@@ -42,8 +42,8 @@ Status RunAttention(OpTable& ops, const LayerWeights& w,
 
   // QK-norm (Qwen3, Gemma 3): every head of every token is one row.
   if (!w.q_norm.empty()) {
-    ops.RmsNorm(q, w.q_norm.data(), t * s.n_heads, s.head_dim, s.rms_eps,
-                false, q);
+    ops.RmsNorm(q, w.q_norm.data(), t * s.n_heads, s.head_dim, s.rms_eps, false,
+                q);
     ops.RmsNorm(k, w.k_norm.data(), t * s.n_kv_heads, s.head_dim, s.rms_eps,
                 false, k);
   }

@@ -30,14 +30,14 @@ Result<std::unique_ptr<DecoderModel>> DecoderModel::Create(
       std::move(params), std::move(source), std::move(weights), backend));
   const DecoderParams& p = model->params_;
   const int rot = static_cast<int>(p.rotary_dim);
-  ASSIGN_OR_RETURN(model->rope_global_,
-                   BuildRopeTable(p.rope_global, rot,
-                                  model->weights_.rope_freqs));
-  // llama.cpp applies rope_freqs factors to every layer; Gemma 3's local
-  // layers never have them.
-  ASSIGN_OR_RETURN(model->rope_local_,
-                   BuildRopeTable(p.rope_local, rot,
-                                  model->weights_.rope_freqs));
+  ASSIGN_OR_RETURN(
+      model->rope_global_,
+      BuildRopeTable(p.rope_global, rot, model->weights_.rope_freqs));
+  // rope_freqs (GGUF Llama 3 only) applies to every layer, as in llama.cpp.
+  // Only Gemma 3 has distinct local layers, and its files never carry it.
+  ASSIGN_OR_RETURN(
+      model->rope_local_,
+      BuildRopeTable(p.rope_local, rot, model->weights_.rope_freqs));
   for (int64_t l = 0; l < p.num_layers; ++l) {
     const bool sliding = p.sliding[static_cast<size_t>(l)];
     AttentionSetup s;
@@ -85,8 +85,9 @@ Status DecoderModel::Validate(const BatchInputs& in,
   if (t == 0) return InvalidArgument("forward: empty batch");
   if (static_cast<int64_t>(in.positions.size()) != t ||
       static_cast<int64_t>(in.slot_mapping.size()) != t) {
-    return InvalidArgument("forward: token_ids, positions and slot_mapping "
-                           "must have the same length");
+    return InvalidArgument(
+        "forward: token_ids, positions and slot_mapping "
+        "must have the same length");
   }
   const KVCacheShape& ks = kv.shape();
   if (ks.num_layers != params_.num_layers ||
@@ -97,8 +98,9 @@ Status DecoderModel::Validate(const BatchInputs& in,
   if (a.num_seqs <= 0 || a.query_start == nullptr || a.seq_lens == nullptr ||
       a.block_table == nullptr || a.query_start[0] != 0 ||
       a.query_start[a.num_seqs] != t) {
-    return InvalidArgument("forward: attention batch does not cover the "
-                           "tokens (query_start must run from 0 to T)");
+    return InvalidArgument(
+        "forward: attention batch does not cover the "
+        "tokens (query_start must run from 0 to T)");
   }
   const int64_t capacity = int64_t{a.max_blocks_per_seq} * ks.block_size;
   for (int s = 0; s < a.num_seqs; ++s) {
@@ -107,8 +109,8 @@ Status DecoderModel::Validate(const BatchInputs& in,
       return InvalidArgument("forward: sequence " + std::to_string(s) +
                              " has " + std::to_string(n_query) +
                              " queries, length " +
-                             std::to_string(a.seq_lens[s]) +
-                             " and room for " + std::to_string(capacity));
+                             std::to_string(a.seq_lens[s]) + " and room for " +
+                             std::to_string(capacity));
     }
     const int32_t* table = a.block_table + int64_t{s} * a.max_blocks_per_seq;
     const int used = (a.seq_lens[s] + ks.block_size - 1) / ks.block_size;

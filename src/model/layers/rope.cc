@@ -23,10 +23,9 @@ Result<RopeTable> BuildRopeTable(const RopeSpec& spec, int rotary_dim,
                    ComputeRopeInvFreq(spec.theta, rotary_dim, spec.scaling));
   if (!freq_factors.empty()) {
     if (freq_factors.size() != f.inv_freq.size()) {
-      return InvalidArgument("rope_freqs has " +
-                             std::to_string(freq_factors.size()) +
-                             " factors, expected " +
-                             std::to_string(f.inv_freq.size()));
+      return InvalidArgument(
+          "rope_freqs has " + std::to_string(freq_factors.size()) +
+          " factors, expected " + std::to_string(f.inv_freq.size()));
     }
     for (size_t i = 0; i < f.inv_freq.size(); ++i) {
       if (!(freq_factors[i] > 0.0f) || !std::isfinite(freq_factors[i])) {
