@@ -188,6 +188,8 @@ constexpr int kN = static_cast<int>(HWY_LANES(int32_t));  // rows per tile
 // 6 x 2 int32 + 6 x 2 f32 accumulators; 16 on AVX2/NEON hold 4 x 1 + 4 x 1.
 constexpr int kNV = kN >= 16 ? 2 : 1;
 constexpr int kMR = kN >= 16 ? 6 : 4;
+// Decode style up to here; beyond, the packed-panel GEMM is faster even at
+// m = 5 (its register tile does 12 vpdpbusd per 8 loads).
 constexpr int kGemvMaxM = 4;
 // k covered by one packed panel: 128 KiB of slot vectors on AVX-512,
 // resident in L2 while every row of x streams past it.
@@ -371,14 +373,24 @@ HWY_INLINE int32_t LoadI32(const int8_t* p) {
 // within the block and slot, the B dwords of x the B block columns need
 // (a vector is R copies of them), and per step and group the B steps dx
 // and corrections.
+// Vector-aligned: a 64-byte load that straddles two cache lines costs two.
+template <typename T>
+struct AlignedArray {
+  hwy::AlignedFreeUniquePtr<T[]> p;
+  void resize(size_t n) { p = hwy::AllocateAligned<T>(std::max<size_t>(n, 1)); }
+  T* data() { return p.get(); }
+  const T* data() const { return p.get(); }
+  T& operator[](size_t i) { return p[i]; }
+};
+
 struct GemvX {
   int B = 1;
   int64_t steps = 0;
-  int64_t q_per_row = 0, g_per_row = 0;
-  std::vector<int32_t> q;
-  std::vector<float> dx;
-  std::vector<int32_t> corr_i;
-  std::vector<float> corr_f;
+  int64_t q_per_row = 0, g_per_row = 0;  // multiples of B
+  AlignedArray<int32_t> q;
+  AlignedArray<float> dx;
+  AlignedArray<int32_t> corr_i;
+  AlignedArray<float> corr_f;
 };
 
 template <class Dec>
@@ -392,9 +404,9 @@ void BuildGemvX(const ActQ& a, int64_t m, int64_t k, int B, GemvX& gx) {
   gx.q.resize(static_cast<size_t>(m * gx.q_per_row));
   gx.dx.resize(static_cast<size_t>(m * gx.g_per_row));
   if constexpr (Dec::kAsym) {
-    gx.corr_f.resize(gx.dx.size());
+    gx.corr_f.resize(static_cast<size_t>(m * gx.g_per_row));
   } else {
-    gx.corr_i.resize(gx.dx.size());
+    gx.corr_i.resize(static_cast<size_t>(m * gx.g_per_row));
   }
   for (int64_t i = 0; i < m; ++i) {
     int32_t* q = gx.q.data() + i * gx.q_per_row;
@@ -464,23 +476,31 @@ HWY_NOINLINE void GemvTile(const internal::MatMulArgs& args,
     }
     dec.Load(s * B);
     HWY_UNROLL(1)
-    for (int gi = 0; gi < kGpb; ++gi) {
+    for (int gj = 0; gj < kGpb; ++gj) {
+      const int gi = Dec::GroupOrder(gj);
       dec.Group(gi);
       const int64_t go = (s * kGpb + gi) * B;
       const int32_t* xq[M];
-      VI ai[M];
+      // Two accumulators per row (even and odd slots): a chain of G/4
+      // dependent vpdpbusd would bound the loop by their latency.
+      VI ai[M], aj[M];
       for (int i = 0; i < M; ++i) {
         xq[i] = x.q.data() + (i0 + i) * x.q_per_row + go * kSlots;
         ai[i] = Dec::kAsym
                     ? hn::Zero(di)
                     : LoadRepeated<B>(di, x.corr_i.data() + (i0 + i) * x.g_per_row + go);
+        aj[i] = hn::Zero(di);
       }
-      for (int t = 0; t < kSlots; ++t) {
-        const VU c = dec.Codes(gi, t);
+      for (int t = 0; t < kSlots; t += 2) {
+        const VU c0 = dec.Codes(gi, t);
+        const VU c1 = dec.Codes(gi, t + 1);
         for (int i = 0; i < M; ++i) {
-          ai[i] = DotQuad<Dec::kCodeBits>(ai[i], c, LoadRepeated<B>(di, xq[i] + t * B));
+          ai[i] = DotQuad<Dec::kCodeBits>(ai[i], c0, LoadRepeated<B>(di, xq[i] + t * B));
+          aj[i] = DotQuad<Dec::kCodeBits>(aj[i], c1,
+                                          LoadRepeated<B>(di, xq[i] + (t + 1) * B));
         }
       }
+      for (int i = 0; i < M; ++i) ai[i] = hn::Add(ai[i], aj[i]);
       const VF sc = dec.Scale(gi);
       for (int i = 0; i < M; ++i) {
         const VF d = LoadRepeated<B>(df, x.dx.data() + (i0 + i) * x.g_per_row + go);
@@ -520,6 +540,7 @@ void GemvRangeB(const internal::MatMulArgs& args, const GemvX& x, int64_t j0,
   using D = Dec<B>;
   constexpr int R = kN / B;
   typename D::TileT tile;
+
   for (int64_t j = j0; j < j1; j += R) {
     tile.Init(args, j, j1);
     // Up to 4 rows of x per pass; a second pass re-reads the tile's rows
@@ -572,11 +593,42 @@ struct PanelLayout {
   static constexpr int64_t kGroupU32 = (kCodeVecs + 2 * kNV) * kN;
 };
 
+// Prefetches (to L2) bytes [off, off + len) of rows [j, min(j + NV*N, jend))
+// in `parts` roughly equal portions.
+class NextPanelPrefetch {
+ public:
+  NextPanelPrefetch(const internal::MatMulArgs& a, int64_t j, int64_t jend,
+                    size_t off, size_t len, int64_t parts)
+      : a_(a), off_(off), lines_per_row_((len + 63) / 64) {
+    const int64_t rows = std::max<int64_t>(
+        0, std::min<int64_t>(kNV * kN, std::min(jend, a.n) - j));
+    row0_ = j;
+    total_ = rows * static_cast<int64_t>(lines_per_row_);
+    per_part_ = (total_ + parts - 1) / std::max<int64_t>(1, parts);
+  }
+  void Some() { Issue(per_part_); }
+  void Rest() { Issue(total_); }
+
+ private:
+  void Issue(int64_t count) {
+    for (; count > 0 && next_ < total_; --count, ++next_) {
+      const int64_t r = next_ / static_cast<int64_t>(lines_per_row_);
+      const size_t line = static_cast<size_t>(next_ % lines_per_row_);
+      __builtin_prefetch(a_.w + (row0_ + r) * a_.w_row_bytes + off_ + 64 * line,
+                         0, 2);
+    }
+  }
+  const internal::MatMulArgs& a_;
+  size_t off_;
+  size_t lines_per_row_;
+  int64_t row0_ = 0, total_ = 0, per_part_ = 0, next_ = 0;
+};
+
 template <class Dec>
 HWY_NOINLINE void PackPanel(const internal::MatMulArgs& args,
                             const typename Dec::TileT* tiles,
                             float* const* scratch, int64_t b0, int64_t b1,
-                            uint32_t* panel) {
+                            uint32_t* panel, NextPanelPrefetch& pf) {
   const DU du;
   const DF df;
   using L = PanelLayout<Dec::kG>;
@@ -584,18 +636,22 @@ HWY_NOINLINE void PackPanel(const internal::MatMulArgs& args,
     Dec dec(args, tiles[v], scratch[v]);
     uint32_t* out = panel;
     for (int64_t b = b0; b < b1; ++b) {
+      pf.Some();
       dec.Load(b);
-      for (int gi = 0; gi < Dec::kGroupsPerBlock; ++gi, out += L::kGroupU32) {
+      for (int gj = 0; gj < Dec::kGroupsPerBlock; ++gj) {
+        const int gi = Dec::GroupOrder(gj);
         dec.Group(gi);
+        uint32_t* o = out + gi * L::kGroupU32;
         for (int t = 0; t < Dec::kG / 4; ++t) {
-          hn::Store(dec.Codes(gi, t), du, out + (t * kNV + v) * kN);
+          hn::Store(dec.Codes(gi, t), du, o + (t * kNV + v) * kN);
         }
-        float* f = reinterpret_cast<float*>(out + L::kCodeVecs * kN);
+        float* f = reinterpret_cast<float*>(o + L::kCodeVecs * kN);
         hn::Store(dec.Scale(gi), df, f + v * kN);
         if constexpr (Dec::kAsym) {
           hn::Store(dec.Bias(gi), df, f + (kNV + v) * kN);
         }
       }
+      out += Dec::kGroupsPerBlock * L::kGroupU32;
     }
   }
 }
@@ -692,6 +748,11 @@ void GemmRange(const internal::MatMulArgs& args, const ActQ& a, int64_t j0,
   auto panel = hwy::AllocateAligned<uint32_t>(
       static_cast<size_t>(chunk_groups * L::kGroupU32));
   typename Dec::TileT tiles[kNV];
+  {  // The first two panels (the loop prefetches two ahead).
+    const size_t len = std::min<int64_t>(kBlocksPerChunk, nblocks) * Dec::kBlockBytes;
+    NextPanelPrefetch(args, j0, j1, 0, len, 1).Rest();
+    NextPanelPrefetch(args, j0 + kNV * kN, j1, 0, len, 1).Rest();
+  }
   for (int64_t j = j0; j < j1; j += kNV * kN) {
     const int valid = static_cast<int>(std::min<int64_t>(kNV * kN, args.n - j));
     for (int v = 0; v < kNV; ++v) {
@@ -699,15 +760,25 @@ void GemmRange(const internal::MatMulArgs& args, const ActQ& a, int64_t j0,
     }
     for (int64_t b0 = 0; b0 < nblocks; b0 += kBlocksPerChunk) {
       const int64_t b1 = std::min<int64_t>(nblocks, b0 + kBlocksPerChunk);
-      PackPanel<Dec>(args, tiles, scratch, b0, b1, panel.get());
+      // While this panel is packed and its products run, bring the weight
+      // bytes of the panel after next (same k range, rows j + 2 NV N ..)
+      // into L2, spread over the pack steps and row tiles. Those rows are
+      // contiguous ranges read front to back, where PackPanel's own N-row
+      // lockstep reads would run at a fraction of DRAM speed.
+      NextPanelPrefetch pf(args, j + 2 * kNV * kN, j1, b0 * Dec::kBlockBytes,
+                           (b1 - b0) * Dec::kBlockBytes,
+                           kNV * (b1 - b0) + (args.m + kMR - 1) / kMR);
+      PackPanel<Dec>(args, tiles, scratch, b0, b1, panel.get(), pf);
       const int64_t g0 = b0 * Dec::kGroupsPerBlock;
       const int64_t ng = (b1 - b0) * Dec::kGroupsPerBlock;
       float* y = args.y + j;
       int64_t i = 0;
       for (; i + kMR <= args.m; i += kMR) {
+        pf.Some();
         GemmTile<Dec::kG, Dec::kCodeBits, Dec::kAsym, kMR>(
             panel.get(), g0, ng, a, i, y, args.n, valid, b0 > 0);
       }
+      pf.Rest();
       // Leftover rows in tiles of 4, 2, 1 (fewer kernels to instantiate).
       for (; i < args.m;) {
         const int64_t rest = args.m - i;

@@ -91,6 +91,7 @@ struct DecMlx {
     scale = hn::Load(DF(), scales + s * kN);
     bias = hn::Load(DF(), biases + s * kN);
   }
+  static constexpr int GroupOrder(int gj) { return gj; }
   HWY_INLINE void Group(int) {}
   HWY_INLINE VU Codes(int, int t) const {
     if constexpr (kBits == 8) {

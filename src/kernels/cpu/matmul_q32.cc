@@ -55,6 +55,7 @@ struct Block32 {
   static constexpr int kBlockElems = 32;
   static constexpr bool kPerm8 = false;
   static int64_t ScratchFloats(const internal::MatMulArgs&) { return 0; }
+  static constexpr int GroupOrder(int gj) { return gj; }
   HWY_INLINE void Group(int) {}
 };
 

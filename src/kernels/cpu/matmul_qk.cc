@@ -54,6 +54,7 @@ struct DecK45 {
   VU qh[8];  // Q5_K: dword t of qh = bytes 4t..4t+3
 
   DecK45(const internal::MatMulArgs&, const TileT& t, float*) : tile(t) {}
+  static constexpr int GroupOrder(int gj) { return gj; }
 
   HWY_INLINE void Load(int64_t b) {
     off = static_cast<size_t>(b) * kBlockBytes;
@@ -138,11 +139,23 @@ struct DecQ6_K {
     d = F16LowToF32(hn::ShiftRight<16>(tail[3]));
     tile.LoadT4(off + 192, s);
   }
+  // Groups in the order half h, l / 16, quarter 0, 2, 1, 3: the qh words of
+  // a (h, l / 16) serve its 4 quarters and the ql words of quarters g and
+  // g + 2 are the same bytes, so each is loaded once.
+  static constexpr int GroupOrder(int gj) {
+    const int h = gj / 8, l16 = (gj % 8) / 4, sel = gj % 4;
+    const int g = sel == 0 ? 0 : (sel == 1 ? 2 : (sel == 2 ? 1 : 3));
+    return 8 * h + 2 * g + l16;
+  }
   HWY_INLINE void Group(int gg) {
     const int h = gg / 8, g = (gg % 8) / 2, l16 = gg % 2;
     quarter = g;
-    tile.LoadT4(off + 64 * h + 32 * (g & 1) + 16 * l16, lo);
-    tile.LoadT4(off + 128 + 32 * h + 16 * l16, hi);
+    if (g == 0) {  // first of its (h, l16) in GroupOrder
+      tile.LoadT4(off + 128 + 32 * h + 16 * l16, hi);
+    }
+    if (g < 2) {  // first of the quarters sharing these ql bytes
+      tile.LoadT4(off + 64 * h + 32 * (g & 1) + 16 * l16, lo);
+    }
   }
   HWY_INLINE VU Codes(int, int t) const {
     const DU du;
