@@ -155,13 +155,13 @@ Status Generate(const GenerateOptions& o) {
   int generated = 0;
   while (generated < o.n) {
     const int32_t id = sampler.Sample(logits);
-    ++generated;
     bool stop = false;
     if (!o.ignore_eos) {
       stop = tok->IsEog(id);
       for (int32_t e : info.eos_token_ids) stop |= id == e;
     }
-    if (stop) break;
+    if (stop) break;  // the end-of-generation token is not counted
+    ++generated;
     std::fputs(decoder.Add(id).c_str(), stdout);
     std::fflush(stdout);
     if (generated == o.n) break;
