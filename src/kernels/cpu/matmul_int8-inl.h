@@ -829,11 +829,14 @@ void QuantMatMul(ThreadPool& pool, const internal::MatMulArgs& args) {
       [&](int64_t j0, int64_t j1, int) {
         // Vector-aligned (decoders Load from it); ScratchFloats is a
         // multiple of kN.
-        auto scratch = hwy::AllocateAligned<float>(
-            static_cast<size_t>(std::max<int64_t>(1, scratch_floats * kNV)));
-        float* per_tile[kNV];
-        for (int v = 0; v < kNV; ++v) {
-          per_tile[v] = scratch.get() + v * scratch_floats;
+        hwy::AlignedFreeUniquePtr<float[]> scratch;
+        float* per_tile[kNV] = {};
+        if (scratch_floats > 0) {
+          scratch = hwy::AllocateAligned<float>(
+              static_cast<size_t>(scratch_floats * kNV));
+          for (int v = 0; v < kNV; ++v) {
+            per_tile[v] = scratch.get() + v * scratch_floats;
+          }
         }
         if (gemv) {
           GemvRange<DecB>(args, gx, j0, j1, per_tile[0]);
