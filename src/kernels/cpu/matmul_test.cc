@@ -198,13 +198,14 @@ struct Shape {
 };
 
 // k covers every decode tile geometry (blocks per lane row B = 1, 2, 4, 8,
-// 16 on AVX-512; 1, 2, 4, 8 on AVX2) and odd block counts; n is never a
-// multiple of the tiles; m covers decode (<= 4) and prefill with row tails.
+// 16 on AVX-512; 1, 2, 4, 8 on AVX2), odd block counts and k past one
+// prefill panel (4096); n is never a multiple of the tiles; m covers decode
+// (<= 4) and prefill with row tails.
 std::vector<Shape> ShapesFor(int64_t block) {
   std::vector<Shape> shapes;
   const std::vector<int64_t> ks =
-      block == 256 ? std::vector<int64_t>{256, 512, 768, 1024, 2048, 4096}
-                   : std::vector<int64_t>{32, 96, 128, 320, 512, 1056, 1536};
+      block == 256 ? std::vector<int64_t>{256, 512, 768, 1024, 2048, 4096, 4352}
+                   : std::vector<int64_t>{32, 96, 128, 320, 512, 1056, 1536, 4160};
   for (int64_t m : {1, 2, 3, 5, 16, 67}) {
     for (int64_t k : ks) {
       for (int64_t n : {1, 17, 33, 100}) {
