@@ -8,6 +8,7 @@
 // and transposed ([k][columns]) once, then an MR x NV register tile of
 // broadcast-FMAs runs every row of x against it.
 #define HWY_WANT_AVX3_DL  // same targets as the int8 files
+#define HWY_DISABLED_TARGETS HWY_SSSE3
 #include <algorithm>
 #include <cstdint>
 #include <cstring>

@@ -9,6 +9,9 @@
 // the high nibble 1,3,5,7, so slot 2u is {8u, 8u+2, 8u+4, 8u+6} and slot
 // 2u+1 the odd ones; x is quantized in that order (ActQSpec::perm8).
 #define HWY_WANT_AVX3_DL  // VNNI (see matmul_int8-inl.h)
+// SSSE3-only CPUs (no SSE4.1, pre-2008) take the scalar fallback; one
+// target less to compile.
+#define HWY_DISABLED_TARGETS HWY_SSSE3
 #include <cstdint>
 #include <cstring>
 

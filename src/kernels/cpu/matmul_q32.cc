@@ -4,6 +4,9 @@
 // 4 codes of row r), plus the per-row scale (and bias) vectors.
 // Block layouts: core/quant_blocks.h.
 #define HWY_WANT_AVX3_DL  // VNNI (see matmul_int8-inl.h)
+// SSSE3-only CPUs (no SSE4.1, pre-2008) take the scalar fallback; one
+// target less to compile.
+#define HWY_DISABLED_TARGETS HWY_SSSE3
 #include <cstdint>
 
 #include "kernels/cpu/matmul_internal.h"

@@ -16,6 +16,7 @@
 //      quantization error, |sum_e w_e (x_e - x^_e)| <= sum_b 0.5001 d_b
 //      sum_{e in b} |w_e| (0.0001: the rounding of 1/d_b).
 #define HWY_WANT_AVX3_DL  // iterate the same targets the kernels compile
+#define HWY_DISABLED_TARGETS HWY_SSSE3
 #include "kernels/cpu/matmul.h"
 
 #include <gtest/gtest.h>
