@@ -210,16 +210,14 @@ template <DType kW>
 void Run(ThreadPool& pool, const internal::MatMulArgs& a) {
   constexpr int64_t nc = kNV * static_cast<int64_t>(HWY_LANES(float));
   const bool gemv = a.m <= kGemvMaxM;
-  pool.ParallelFor(
-      a.n,
-      [&](int64_t j0, int64_t j1, int) {
-        if (gemv) {
-          GemvRange<kW>(a, j0, j1);
-        } else {
-          GemmRange<kW>(a, j0, j1);
-        }
-      },
-      std::max<int64_t>(16, nc));
+  internal::ForChunks(pool, a.n, std::max<int64_t>(16, nc),
+                      [&](int64_t j0, int64_t j1, int) {
+                        if (gemv) {
+                          GemvRange<kW>(a, j0, j1);
+                        } else {
+                          GemmRange<kW>(a, j0, j1);
+                        }
+                      });
 }
 
 }  // namespace

@@ -735,18 +735,23 @@ HWY_NOINLINE void GemmTile(const uint32_t* panel, int64_t g0, int64_t ng,
   }
 }
 
+// u32 words of one packed panel (up to kKcElems of k).
+template <class Dec>
+int64_t PanelWords(int64_t k) {
+  constexpr int64_t kBlocksPerChunk =
+      std::max<int64_t>(1, kKcElems / Dec::kBlockElems);
+  return std::min<int64_t>(kBlocksPerChunk, k / Dec::kBlockElems) *
+         Dec::kGroupsPerBlock * PanelLayout<Dec::kG>::kGroupU32;
+}
+
 template <template <int> class DecB>
 void GemmRange(const internal::MatMulArgs& args, const ActQ& a, int64_t j0,
-               int64_t j1, float* const* scratch) {
+               int64_t j1, float* const* scratch, uint32_t* panel) {
   using Dec = DecB<1>;
   using L = PanelLayout<Dec::kG>;
   constexpr int kBlocksPerChunk =
       std::max<int>(1, static_cast<int>(kKcElems / Dec::kBlockElems));
   const int64_t nblocks = args.k / Dec::kBlockElems;
-  const int64_t chunk_groups = std::min<int64_t>(kBlocksPerChunk, nblocks) *
-                               Dec::kGroupsPerBlock;
-  auto panel = hwy::AllocateAligned<uint32_t>(
-      static_cast<size_t>(chunk_groups * L::kGroupU32));
   typename Dec::TileT tiles[kNV];
   {  // The first two panels (the loop prefetches two ahead).
     const size_t len = std::min<int64_t>(kBlocksPerChunk, nblocks) * Dec::kBlockBytes;
@@ -768,7 +773,7 @@ void GemmRange(const internal::MatMulArgs& args, const ActQ& a, int64_t j0,
       NextPanelPrefetch pf(args, j + 2 * kNV * kN, j1, b0 * Dec::kBlockBytes,
                            (b1 - b0) * Dec::kBlockBytes,
                            kNV * (b1 - b0) + (args.m + kMR - 1) / kMR);
-      PackPanel<Dec>(args, tiles, scratch, b0, b1, panel.get(), pf);
+      PackPanel<Dec>(args, tiles, scratch, b0, b1, panel, pf);
       const int64_t g0 = b0 * Dec::kGroupsPerBlock;
       const int64_t ng = (b1 - b0) * Dec::kGroupsPerBlock;
       float* y = args.y + j;
@@ -776,7 +781,7 @@ void GemmRange(const internal::MatMulArgs& args, const ActQ& a, int64_t j0,
       for (; i + kMR <= args.m; i += kMR) {
         pf.Some();
         GemmTile<Dec::kG, Dec::kCodeBits, Dec::kAsym, kMR>(
-            panel.get(), g0, ng, a, i, y, args.n, valid, b0 > 0);
+            panel, g0, ng, a, i, y, args.n, valid, b0 > 0);
       }
       pf.Rest();
       // Leftover rows in tiles of 4, 2, 1 (fewer kernels to instantiate).
@@ -784,15 +789,15 @@ void GemmRange(const internal::MatMulArgs& args, const ActQ& a, int64_t j0,
         const int64_t rest = args.m - i;
         if (kMR > 4 && rest >= 4) {
           GemmTile<Dec::kG, Dec::kCodeBits, Dec::kAsym, 4>(
-              panel.get(), g0, ng, a, i, y, args.n, valid, b0 > 0);
+              panel, g0, ng, a, i, y, args.n, valid, b0 > 0);
           i += 4;
         } else if (rest >= 2) {
           GemmTile<Dec::kG, Dec::kCodeBits, Dec::kAsym, 2>(
-              panel.get(), g0, ng, a, i, y, args.n, valid, b0 > 0);
+              panel, g0, ng, a, i, y, args.n, valid, b0 > 0);
           i += 2;
         } else {
           GemmTile<Dec::kG, Dec::kCodeBits, Dec::kAsym, 1>(
-              panel.get(), g0, ng, a, i, y, args.n, valid, b0 > 0);
+              panel, g0, ng, a, i, y, args.n, valid, b0 > 0);
           i += 1;
         }
       }
@@ -824,27 +829,36 @@ void QuantMatMul(ThreadPool& pool, const internal::MatMulArgs& args) {
     grain = std::max<int64_t>(grain, 16);
   }
   const int64_t scratch_floats = Dec::ScratchFloats(args);
-  pool.ParallelFor(
-      args.n,
-      [&](int64_t j0, int64_t j1, int) {
-        // Vector-aligned (decoders Load from it); ScratchFloats is a
-        // multiple of kN.
-        hwy::AlignedFreeUniquePtr<float[]> scratch;
-        float* per_tile[kNV] = {};
-        if (scratch_floats > 0) {
-          scratch = hwy::AllocateAligned<float>(
-              static_cast<size_t>(scratch_floats * kNV));
-          for (int v = 0; v < kNV; ++v) {
-            per_tile[v] = scratch.get() + v * scratch_floats;
-          }
-        }
-        if (gemv) {
-          GemvRange<DecB>(args, gx, j0, j1, per_tile[0]);
-        } else {
-          GemmRange<DecB>(args, a, j0, j1, per_tile);
-        }
-      },
-      grain);
+  // Per thread, allocated on its first chunk: decoder scratch (vector-
+  // aligned, decoders Load from it; ScratchFloats is a multiple of kN) and
+  // the prefill panel.
+  struct PerThread {
+    hwy::AlignedFreeUniquePtr<float[]> scratch;
+    hwy::AlignedFreeUniquePtr<uint32_t[]> panel;
+  };
+  std::vector<PerThread> per(static_cast<size_t>(pool.num_threads()));
+  internal::ForChunks(pool, args.n, grain, [&](int64_t j0, int64_t j1, int t) {
+    PerThread& p = per[t];
+    float* per_tile[kNV] = {};
+    if (scratch_floats > 0) {
+      if (!p.scratch) {
+        p.scratch = hwy::AllocateAligned<float>(
+            static_cast<size_t>(scratch_floats * kNV));
+      }
+      for (int v = 0; v < kNV; ++v) {
+        per_tile[v] = p.scratch.get() + v * scratch_floats;
+      }
+    }
+    if (gemv) {
+      GemvRange<DecB>(args, gx, j0, j1, per_tile[0]);
+    } else {
+      if (!p.panel) {
+        p.panel = hwy::AllocateAligned<uint32_t>(
+            static_cast<size_t>(PanelWords<Dec>(args.k)));
+      }
+      GemmRange<DecB>(args, a, j0, j1, per_tile, p.panel.get());
+    }
+  });
 }
 #endif  // SILICA_MM_INT8
 
@@ -854,7 +868,7 @@ inline void QuantMatMulFallback(ThreadPool& pool,
                                 const internal::MatMulArgs& args) {
   const hn::ScalableTag<float> df;
   const int64_t nf = static_cast<int64_t>(hn::Lanes(df));
-  pool.ParallelFor(args.n, [&](int64_t j0, int64_t j1, int) {
+  internal::ForChunks(pool, args.n, 16, [&](int64_t j0, int64_t j1, int) {
     std::vector<float> row(static_cast<size_t>(args.k));
     for (int64_t j = j0; j < j1; ++j) {
       internal::DequantizeWeightRow(args, j, row.data());

@@ -3,6 +3,8 @@
 // Each entry point is HWY_DYNAMIC_DISPATCH over its file's SIMD targets.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 #include "core/dtype.h"
@@ -32,6 +34,30 @@ struct MatMulArgs {
 // format. Used by the fallback path of targets without the int8 kernels
 // (HWY_SCALAR, scalable vectors) and by EmbedRows.
 void DequantizeWeightRow(const MatMulArgs& a, int64_t row, float* dst);
+
+// Runs fn(j0, j1, thread) over [0, n) in chunks (multiples of `grain`, about
+// 8 per thread) handed out on demand: a thread the OS delays (the machine is
+// shared) does fewer chunks instead of holding up the whole call, as a
+// static split would. Each column is computed by exactly one call, with the
+// same code, so the result does not depend on the split.
+template <class Fn>
+void ForChunks(ThreadPool& pool, int64_t n, int64_t grain, const Fn& fn) {
+  const int threads = pool.num_threads();
+  int64_t chunk = (n + 8 * threads - 1) / (8 * threads);
+  chunk = std::max<int64_t>(grain, (chunk + grain - 1) / grain * grain);
+  if (threads == 1 || n <= chunk) {
+    fn(int64_t{0}, n, 0);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  pool.RunOnAll([&](int t) {
+    for (;;) {
+      const int64_t j0 = next.fetch_add(chunk, std::memory_order_relaxed);
+      if (j0 >= n) return;
+      fn(j0, std::min(n, j0 + chunk), t);
+    }
+  });
+}
 
 // Entry points, one per kernel file.
 void MatMulFloatWeights(ThreadPool& pool, const MatMulArgs& a);  // F32/F16/BF16
