@@ -43,13 +43,39 @@ struct NibbleSlots {
 };
 
 // The fifth bits of Q5_0/Q5_1: bit e of the 32-bit qh is element e's bit 4.
-// Slot t needs bits 4t..4t+3 spread to bit 4 of its four bytes: multiplying
-// the nibble by 0x02040810 moves bit i to bit 8i+4 without carries.
-HWY_INLINE VU FifthBits(VU qh, int t) {
-  const DU du;
-  const VU nib = hn::And(hn::ShiftRightSame(qh, 4 * t), hn::Set(du, 0xfu));
-  return hn::And(hn::Mul(nib, hn::Set(du, 0x02040810u)), hn::Set(du, 0x10101010u));
+// Slot t needs bits 4t..4t+3 at bit 4 of its four bytes.
+#if HWY_TARGET == HWY_AVX3_DL
+// vpshufbitqmb (BITALG) gathers, for each byte j of the vector, bit
+// kFifthSel[t][j] of j's 64-bit lane into a mask, and a masked byte add
+// sets bit 4: 2 instructions per slot. Byte j = 4 * lane + q holds element
+// 4t + q of its lane, whose qh is dword lane % 2 of the 64-bit lane.
+struct FifthSelectors {
+  alignas(64) uint8_t sel[8][64];
+  constexpr FifthSelectors() : sel() {
+    for (int t = 0; t < 8; ++t) {
+      for (int j = 0; j < 64; ++j) {
+        sel[t][j] = static_cast<uint8_t>(32 * ((j / 4) % 2) + 4 * t + j % 4);
+      }
+    }
+  }
+};
+inline constexpr FifthSelectors kFifthSel;
+
+HWY_INLINE VU WithFifthBits(VU nib, VU qh, int t) {
+  const __m512i sel = _mm512_load_si512(kFifthSel.sel[t]);
+  const __mmask64 m = _mm512_bitshuffle_epi64_mask(qh.raw, sel);
+  return VU{_mm512_mask_add_epi8(nib.raw, m, nib.raw, _mm512_set1_epi8(0x10))};
 }
+#else
+// Multiplying the nibble of bits by 0x02040810 moves bit i to bit 8i+4
+// without carries.
+HWY_INLINE VU WithFifthBits(VU nib, VU qh, int t) {
+  const DU du;
+  const VU bits = hn::And(hn::ShiftRightSame(qh, 4 * t), hn::Set(du, 0xfu));
+  return hn::Or(nib, hn::And(hn::Mul(bits, hn::Set(du, 0x02040810u)),
+                             hn::Set(du, 0x10101010u)));
+}
+#endif
 
 // Common constants of a 32-element block decoder.
 struct Block32 {
@@ -148,7 +174,7 @@ struct DecQ5_0 : Block32 {
     scale = F16LowToF32(tile.Gather(off));
     qh = tile.Gather(off + 2);
   }
-  HWY_INLINE VU Codes(int, int t) const { return hn::Or(nib.Get(t), FifthBits(qh, t)); }
+  HWY_INLINE VU Codes(int, int t) const { return WithFifthBits(nib.Get(t), qh, t); }
   HWY_INLINE VF Scale(int) const { return scale; }
   HWY_INLINE VF Bias(int) const { return hn::Zero(DF()); }
 };
@@ -173,7 +199,7 @@ struct DecQ5_1 : Block32 {
     bias = F16LowToF32(hn::ShiftRight<16>(dm));
     qh = tile.Gather(off + 4);
   }
-  HWY_INLINE VU Codes(int, int t) const { return hn::Or(nib.Get(t), FifthBits(qh, t)); }
+  HWY_INLINE VU Codes(int, int t) const { return WithFifthBits(nib.Get(t), qh, t); }
   HWY_INLINE VF Scale(int) const { return scale; }
   HWY_INLINE VF Bias(int) const { return bias; }
 };
