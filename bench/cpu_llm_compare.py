@@ -396,8 +396,7 @@ def main():
     print("NOTE: shared, noisy machine (other jobs run on the same cores); cells are medians,\n"
           "the parenthesised range is min–max over all timed reps; engines alternate per test.")
     print(f"llama.cpp (llama-cpp-python {llama_cpp.__version__}) system info: {sysinfo}")
-    print(f"silica commit {commit[:12]}" + (" + uncommitted changes in the working tree"
-                                            if dirty else ""))
+    print(f"silica {commit}" + (" + uncommitted changes in the working tree" if dirty else ""))
     print(f"CPU {cpu_model()}, {os.cpu_count()} CPUs; threads {thread_counts} (both engines); "
           f"reps {args.reps} x rounds {args.rounds} "
           f"(+{args.warmup} warmup per run); load average {load0[0]:.1f}")
