@@ -20,6 +20,7 @@
 #define HWY_TARGET_INCLUDE "kernels/cpu/matmul_float.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/aligned_allocator.h"
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -34,6 +35,7 @@ constexpr int64_t kGemvMaxM = 8;
 constexpr int kMR = HWY_MAX_BYTES >= 64 ? 6 : 4;
 constexpr int kNV = HWY_MAX_BYTES >= 64 ? 2 : (HWY_MAX_BYTES >= 16 ? 2 : 1);
 constexpr int64_t kKc = 512;
+constexpr int64_t kPrefetchBytes = 1024;
 
 template <DType kW>
 HWY_INLINE VF LoadW(const uint8_t* row, int64_t e) {
@@ -90,7 +92,41 @@ HWY_NOINLINE void GemvTile(const internal::MatMulArgs& a, int64_t j,
     for (int r = 0; r < R; ++r) acc[i][r] = hn::Zero(df);
   }
   int64_t e = 0;
+  constexpr int64_t kElemBytes = kW == DType::kF32 ? 4 : 2;
+  // Software prefetch kPrefetchBytes ahead on each of the R row streams,
+  // one per cache line (the hardware prefetchers alone reach ~60% of the
+  // read bandwidth with R interleaved streams).
+  const int64_t pf_step = 64 / kElemBytes;
+  int64_t next_pf = 0;
+  // The next tile's rows start where these streams end: fetch their first
+  // kPrefetchBytes now (past n this is a harmless prefetch).
+  for (int r = 0; r < R; ++r) {
+    for (int64_t off = 0; off < kPrefetchBytes; off += 64) {
+      hwy::Prefetch(rows[r] + R * a.w_row_bytes + off);
+    }
+  }
+  if constexpr (R == 1 && M == 1) {
+    // One sequential stream, four accumulator chains.
+    VF b1 = hn::Zero(df), b2 = hn::Zero(df), b3 = hn::Zero(df);
+    for (; e + 4 * nf <= a.k; e += 4 * nf) {
+      if (e >= next_pf) {
+        hwy::Prefetch(rows[0] + e * kElemBytes + kPrefetchBytes);
+        next_pf += pf_step;
+      }
+      acc[0][0] = hn::MulAdd(hn::LoadU(df, xr[0] + e), LoadW<kW>(rows[0], e), acc[0][0]);
+      b1 = hn::MulAdd(hn::LoadU(df, xr[0] + e + nf), LoadW<kW>(rows[0], e + nf), b1);
+      b2 = hn::MulAdd(hn::LoadU(df, xr[0] + e + 2 * nf), LoadW<kW>(rows[0], e + 2 * nf), b2);
+      b3 = hn::MulAdd(hn::LoadU(df, xr[0] + e + 3 * nf), LoadW<kW>(rows[0], e + 3 * nf), b3);
+    }
+    acc[0][0] = hn::Add(hn::Add(acc[0][0], b1), hn::Add(b2, b3));
+  }
   for (; e + nf <= a.k; e += nf) {
+    if (e >= next_pf) {
+      for (int r = 0; r < R; ++r) {
+        hwy::Prefetch(rows[r] + e * kElemBytes + kPrefetchBytes);
+      }
+      next_pf += pf_step;
+    }
     VF w[R];
     for (int r = 0; r < R; ++r) w[r] = LoadW<kW>(rows[r], e);
     for (int i = 0; i < M; ++i) {
@@ -110,7 +146,7 @@ HWY_NOINLINE void GemvTile(const internal::MatMulArgs& a, int64_t j,
 template <DType kW, int M>
 void GemvRows(const internal::MatMulArgs& a, int64_t j, int64_t rows,
               int64_t i0) {
-  constexpr int kR = M <= 2 ? 4 : 2;
+  constexpr int kR = M == 1 ? 1 : (M <= 2 ? 4 : 2);
   for (; rows >= kR; rows -= kR, j += kR) GemvTile<kW, M, kR>(a, j, i0);
   for (; rows > 0; --rows, ++j) GemvTile<kW, M, 1>(a, j, i0);
 }
